@@ -15,7 +15,9 @@ type verdict struct {
 	citations []string
 }
 
-func (v *verdict) say(format string, args ...any) { v.why = append(v.why, fmt.Sprintf(format, args...)) }
+func (v *verdict) say(format string, args ...any) {
+	v.why = append(v.why, fmt.Sprintf(format, args...))
+}
 
 // rules maps every contract regime ID to its applicability rule.
 var rules = map[string]func(f *facts) verdict{

@@ -290,7 +290,7 @@ func (p *Profile) validate(doc *yamlfile.Doc) error {
 				oneOf("markets.uk.class", uk.Class, UKDevClass)
 			}
 		case "ce":
-			allowed := append(append(slices.Clone(UKDevClass), "Ir"), UKIVDClass...)
+			allowed := append(slices.Clone(UKDevClass), "Ir")
 			if p.IsIVD() {
 				allowed = append(slices.Clone(UKIVDClass), IVDRClasses...)
 			}

@@ -80,7 +80,42 @@ func Parse(name string, data []byte) (*Doc, error) {
 	if len(f.Docs) != 1 {
 		return nil, &Error{File: name, Msg: fmt.Sprintf("found %d YAML documents; expected exactly one", len(f.Docs))}
 	}
+	if n := findAlias(f.Docs[0].Body); n != nil {
+		return nil, &Error{File: name, Line: line(n), Field: pathAt(f, n.GetToken()),
+			Msg: "YAML anchors and aliases (&name, *name) are not accepted; write the value out"}
+	}
 	return &Doc{Name: name, file: f}, nil
+}
+
+// findAlias returns the first anchor or alias node. They are refused: input files never need
+// them, and alias expansion is the classic way to make a small file decode into a huge value.
+func findAlias(n ast.Node) ast.Node {
+	switch v := n.(type) {
+	case nil:
+		return nil
+	case *ast.AliasNode, *ast.AnchorNode:
+		return v
+	case *ast.MappingNode:
+		for _, kv := range v.Values {
+			if a := findAlias(kv); a != nil {
+				return a
+			}
+		}
+	case *ast.MappingValueNode:
+		if a := findAlias(v.Key); a != nil {
+			return a
+		}
+		return findAlias(v.Value)
+	case *ast.SequenceNode:
+		for _, item := range v.Values {
+			if a := findAlias(item); a != nil {
+				return a
+			}
+		}
+	case *ast.TagNode:
+		return findAlias(v.Value)
+	}
+	return nil
 }
 
 // Decode decodes the whole document into v, rejecting unknown fields.
@@ -168,8 +203,8 @@ func convert(name string, f *ast.File, err error) error {
 		e.Msg = "expected " + kind(te.DstType.String()) + ", found " + describe(tok)
 	}
 	var de *yaml.DuplicateKeyError
-	if errors.As(err, &de) {
-		e.Msg = "duplicate key; each field may appear once"
+	if errors.As(err, &de) || strings.Contains(e.Msg, "already defined") {
+		e.Msg = "duplicate key: " + e.Msg + "; each field may appear once"
 	}
 	return e
 }
