@@ -182,6 +182,7 @@ func conditionsHold(w *catalog.Conditions, f *facts) (bool, string) {
 	if m := p.Markets.UK; m != nil {
 		ukClass = m.Class
 	}
+	flag(w.Device, p.IsDevice(), "a medical device (device.kind is not non-device)")
 	flag(w.CyberDevice, f.cyberDevice, "cyber device (FD&C 524B(c))")
 	list(w.USSubmission, usSub, "US submission")
 	list(w.USClass, usClass, "US class")

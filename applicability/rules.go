@@ -420,7 +420,6 @@ func ruleCRA(f *facts) verdict {
 		return v
 	}
 	v.applies = true
-	v.starts = "2027-12-11"
 	v.say("the product is placed on the EU market but not as a device (markets.eu.regulation: none), so the MDR/IVDR exclusion of Art. 2(2) does not help it; with software it is a product with digital elements")
 	v.say("vulnerability and incident reporting (Art. 14) applies from 2026-09-11; the rest of the Regulation from 2027-12-11 (Art. 71(2))")
 	v.citations = append(v.citations, "CRA Art. 14", "CRA Art. 71(2)")

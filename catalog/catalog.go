@@ -109,6 +109,7 @@ type ControlRef struct {
 
 // Conditions narrow a requirement within a regime that applies (all set fields must hold).
 type Conditions struct {
+	Device        *bool    `yaml:"device" json:"device,omitempty"`
 	CyberDevice   *bool    `yaml:"cyber_device" json:"cyber_device,omitempty"`
 	USSubmission  []string `yaml:"us_submission" json:"us_submission,omitempty"`
 	USClass       []string `yaml:"us_class" json:"us_class,omitempty"`

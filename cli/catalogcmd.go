@@ -295,9 +295,11 @@ func showRequirement(w io.Writer, cat *catalog.Catalog, q *catalog.Requirement) 
 		}
 	}
 	if q.Clock != nil {
-		fmt.Fprintf(w, "Clock: starts when %s; report to %s\n", strings.TrimSpace(q.Clock.Trigger), q.Clock.Recipient)
+		fmt.Fprintln(w, "Clock:")
+		fmt.Fprintf(w, "  Trigger:   %s\n", strings.Join(strings.Fields(q.Clock.Trigger), " "))
+		fmt.Fprintf(w, "  Recipient: %s\n", q.Clock.Recipient)
 		for _, d := range q.Clock.Deadlines {
-			when := d.Note
+			when := strings.Join(strings.Fields(d.Note), " ")
 			if d.Within != "" {
 				p, _ := period.Parse(d.Within)
 				when = fmt.Sprintf("within %s (%s, %s) from %s", p.Human(), d.Within, d.Calendar, d.From)
@@ -305,22 +307,32 @@ func showRequirement(w io.Writer, cat *catalog.Catalog, q *catalog.Requirement) 
 					when += ", " + d.CalendarName + " holidays"
 				}
 			}
-			fmt.Fprintf(w, "  %-28s %s\n", d.Obligation, when)
+			fmt.Fprintf(w, "  - %s: %s\n", d.Obligation, when)
 		}
 	}
 	fmt.Fprintln(w, "Control objectives, and the same objective in other markets:")
 	for _, ref := range q.Controls {
 		ctl, _ := cat.Control(ref.ID)
 		fmt.Fprintf(w, "  %s %s (%s)\n", ctl.ID, ctl.Title, ref.Mapping)
-		var others []string
-		for _, o := range ctl.Requirements {
-			oreg, _ := cat.Regime(o.Regime)
-			if oreg.Jurisdiction != reg.Jurisdiction {
-				others = append(others, oreg.Jurisdiction+" "+o.ID)
+		for _, mk := range catalog.Markets {
+			if mk == reg.Jurisdiction {
+				continue
 			}
-		}
-		for _, o := range others {
-			fmt.Fprintf(w, "      %s\n", o)
+			var ids []string
+			for _, o := range ctl.Requirements {
+				if oreg, _ := cat.Regime(o.Regime); oreg.Jurisdiction == mk {
+					ids = append(ids, o.ID)
+				}
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			more := ""
+			if len(ids) > 4 {
+				more = fmt.Sprintf(" and %d more (vigil catalog show %s)", len(ids)-4, ctl.ID)
+				ids = ids[:4]
+			}
+			fmt.Fprintf(w, "      %s: %s%s\n", mk, strings.Join(ids, ", "), more)
 		}
 	}
 }
