@@ -190,10 +190,15 @@ func TestRules(t *testing.T) {
 			p.Device.Kind = "ivd-samd"
 			p.Markets.EU = &profile.EUMarket{Regulation: "ivdr", Class: "B"}
 		}, false, "Art. 2(2)(b)"},
-		{"CRA applies to non-device products", "eu.cra", func(p *profile.Profile) {
+		{"CRA applies to connected non-device products", "eu.cra", func(p *profile.Profile) {
 			p.Device.Kind = "non-device"
 			p.Markets.EU = &profile.EUMarket{Regulation: "none"}
+			p.Device.Connectivity.Interfaces = []string{"bluetooth-le"}
 		}, true, "2027-12-11"},
+		{"CRA needs a data connection", "eu.cra", func(p *profile.Profile) {
+			p.Device.Kind = "non-device"
+			p.Markets.EU = &profile.EUMarket{Regulation: "none"}
+		}, false, "Art. 2(1)"},
 		{"AI Act high-risk for IIa AI", "eu.ai-act", func(p *profile.Profile) { p.Device.AI = true }, true, "high-risk under Art. 6(1)"},
 		{"AI Act not high-risk for class I", "eu.ai-act", func(p *profile.Profile) {
 			p.Device.AI = true

@@ -416,11 +416,15 @@ func ruleCRA(f *facts) verdict {
 		return v
 	}
 	if !f.software {
-		v.say("the product has no software or data connection (device.software: false), so it is not a product with digital elements")
+		v.say("the product has no software (device.software: false), so it is not a product with digital elements")
+		return v
+	}
+	if !f.p.Connected() {
+		v.say("the CRA covers products with digital elements whose intended or foreseeable use includes a logical or physical data connection to a device or network (Art. 2(1)); this product declares none (device.connectivity)")
 		return v
 	}
 	v.applies = true
-	v.say("the product is placed on the EU market but not as a device (markets.eu.regulation: none), so the MDR/IVDR exclusion of Art. 2(2) does not help it; with software it is a product with digital elements")
+	v.say("the product is placed on the EU market but not as a device (markets.eu.regulation: none), so the MDR/IVDR exclusion of Art. 2(2) does not help it; with software and a data connection (device.connectivity) it is a product with digital elements (Art. 2(1))")
 	v.say("vulnerability and incident reporting (Art. 14) applies from 2026-09-11; the rest of the Regulation from 2027-12-11 (Art. 71(2))")
 	v.citations = append(v.citations, "CRA Art. 14", "CRA Art. 71(2)")
 	if f.p.Device.Data.Health {
