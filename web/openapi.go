@@ -1,0 +1,169 @@
+package web
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// apiDocs describes each API route for the OpenAPI document.
+var apiDocs = map[string]struct {
+	summary string
+	body    string // request schema name
+	resp    string // response schema name
+	status  string
+}{
+	"GET /healthz":                                {"Liveness and database check", "", "Health", "200"},
+	"GET /metrics":                                {"Prometheus metrics (text format)", "", "", "200"},
+	"GET /api/openapi.json":                       {"This document", "", "", "200"},
+	"GET /api/v1/products":                        {"List products", "", "ProductPage", "200"},
+	"POST /api/v1/products":                       {"Create a product", "ProductInput", "Product", "201"},
+	"GET /api/v1/products/{id}":                   {"Get a product", "", "Product", "200"},
+	"GET /api/v1/products/{id}/versions":          {"List the versions of a product", "", "VersionPage", "200"},
+	"POST /api/v1/products/{id}/versions":         {"Create a device version from a vigil/device/v1 profile", "VersionInput", "DeviceVersion", "201"},
+	"GET /api/v1/versions/{id}":                   {"A device version with readiness per market and regime verdicts", "", "VersionDetail", "200"},
+	"GET /api/v1/versions/{id}/requirements":      {"Applicable requirements with their assessment (filters: status, market, regime)", "", "RequirementPage", "200"},
+	"PUT /api/v1/versions/{id}/assessments/{rid}": {"Set the assessment of one requirement (met and not-applicable need the approver role)", "AssessmentInput", "Assessment", "200"},
+	"GET /api/v1/versions/{id}/evidence":          {"List evidence of a device version", "", "EvidencePage", "200"},
+	"POST /api/v1/versions/{id}/evidence":         {"Upload evidence (multipart: file, title, link=requirement:<id>|control:<CO-xx>, repeatable)", "EvidenceUpload", "Evidence", "201"},
+	"GET /api/v1/evidence/{eid}":                  {"Evidence metadata", "", "Evidence", "200"},
+	"GET /api/v1/evidence/{eid}/content":          {"Download evidence content", "", "", "200"},
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func obj(required []string, props map[string]any) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+var (
+	str     = map[string]any{"type": "string"}
+	integ   = map[string]any{"type": "integer", "format": "int64"}
+	boolean = map[string]any{"type": "boolean"}
+	dtime   = map[string]any{"type": "string", "format": "date-time"}
+)
+
+func pageOf(item string) map[string]any {
+	return obj([]string{"items", "total", "limit", "offset"}, map[string]any{
+		"items": map[string]any{"type": "array", "items": ref(item)}, "total": integ, "limit": integ, "offset": integ})
+}
+
+func (s *Server) openAPIDoc() map[string]any {
+	status := map[string]any{"type": "string", "enum": []string{"not-started", "in-progress", "met", "not-met", "not-applicable"}}
+	schemas := map[string]any{
+		"Error":         obj([]string{"error"}, map[string]any{"error": obj([]string{"status", "message"}, map[string]any{"status": integ, "message": str})}),
+		"Health":        obj([]string{"status"}, map[string]any{"status": str, "database": str, "catalog": str, "version": str}),
+		"ProductInput":  obj([]string{"name"}, map[string]any{"name": str, "manufacturer": str, "description": str}),
+		"Product":       obj([]string{"id", "name"}, map[string]any{"id": integ, "name": str, "manufacturer": str, "description": str, "created_at": dtime, "updated_at": dtime}),
+		"ProductPage":   pageOf("Product"),
+		"VersionInput":  obj([]string{"profile"}, map[string]any{"version": str, "profile": map[string]any{"type": "string", "description": "device profile (vigil/device/v1) as YAML or JSON text"}}),
+		"DeviceVersion": obj([]string{"id", "product_id", "version"}, map[string]any{"id": integ, "product_id": integ, "product_name": str, "version": str, "profile_yaml": str, "created_at": dtime}),
+		"VersionPage":   pageOf("DeviceVersion"),
+		"Readiness": obj([]string{"market", "applicable", "met", "percent"}, map[string]any{"market": str, "on_market": boolean, "applicable": integ, "not_applicable": integ, "met": integ,
+			"counts": map[string]any{"type": "object", "additionalProperties": integ}, "percent": map[string]any{"type": "number"}}),
+		"Regime": obj([]string{"id", "applies", "rationale", "citations"}, map[string]any{"id": str, "applies": boolean, "rationale": str, "citations": map[string]any{"type": "array", "items": str}, "unclear": boolean}),
+		"VersionDetail": map[string]any{"allOf": []any{ref("DeviceVersion"), obj(nil, map[string]any{"device": str, "cyber_device": boolean,
+			"readiness": map[string]any{"type": "array", "items": ref("Readiness")}, "regimes": map[string]any{"type": "array", "items": ref("Regime")}})}},
+		"Requirement": obj([]string{"id", "regime", "title", "status"}, map[string]any{"id": str, "regime": str, "applies": boolean, "title": str, "citations": map[string]any{"type": "array", "items": str},
+			"controls": map[string]any{"type": "array", "items": str}, "evidence": map[string]any{"type": "array", "items": str}, "unverified": boolean, "status": status, "owner": str, "justification": str, "due_date": map[string]any{"type": "string", "format": "date"}}),
+		"RequirementPage": pageOf("Requirement"),
+		"AssessmentInput": obj([]string{"status"}, map[string]any{"status": status, "owner": str, "justification": str, "due_date": map[string]any{"type": "string", "format": "date"}}),
+		"Assessment":      obj([]string{"device_version_id", "requirement_id", "status"}, map[string]any{"device_version_id": integ, "requirement_id": str, "status": status, "owner": str, "justification": str, "due_date": str, "updated_at": dtime, "updated_by": str}),
+		"Link":            obj([]string{"kind", "target_id"}, map[string]any{"kind": map[string]any{"type": "string", "enum": []string{"requirement", "control"}}, "target_id": str}),
+		"Evidence": obj([]string{"id", "sha256"}, map[string]any{"id": integ, "device_version_id": integ, "title": str, "filename": str, "content_type": str, "size": integ, "sha256": str,
+			"uploaded_by": str, "uploaded_at": dtime, "links": map[string]any{"type": "array", "items": ref("Link")}}),
+		"EvidencePage": pageOf("Evidence"),
+		"EvidenceUpload": obj([]string{"file", "link"}, map[string]any{"file": map[string]any{"type": "string", "format": "binary"}, "title": str,
+			"link": map[string]any{"type": "array", "items": str}}),
+	}
+	paths := map[string]any{}
+	for _, rt := range s.routes {
+		if !rt.API {
+			continue
+		}
+		key := rt.Method + " " + rt.Pattern
+		d := apiDocs[key]
+		op := map[string]any{"summary": d.summary, "operationId": opID(rt.Method, rt.Pattern)}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(rt.Pattern, -1) {
+			schema := integ
+			if m[1] == "rid" {
+				schema = str
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
+		}
+		if strings.HasSuffix(rt.Pattern, "s") && rt.Method == "GET" && strings.HasPrefix(rt.Pattern, "/api/v1/") {
+			params = append(params,
+				map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+				map[string]any{"name": "offset", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 0, "default": 0}})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if d.body != "" {
+			ct := "application/json"
+			if d.body == "EvidenceUpload" {
+				ct = "multipart/form-data"
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{ct: map[string]any{"schema": ref(d.body)}}}
+		}
+		ok := map[string]any{"description": "OK"}
+		if d.resp != "" {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": ref(d.resp)}}
+		}
+		errResp := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		responses := map[string]any{d.status: ok, "default": errResp}
+		if rt.Perm != "" {
+			responses["401"] = errResp
+			responses["403"] = errResp
+			op["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}}
+		} else {
+			op["security"] = []any{}
+		}
+		op["responses"] = responses
+		oapiPath := rt.Pattern
+		item, _ := paths[oapiPath].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[oapiPath] = item
+		}
+		item[strings.ToLower(rt.Method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "Vigil API", "version": s.cfg.Version,
+			"description": "Products, device versions, requirement assessments and evidence. Authenticate with `Authorization: Bearer <token>` (create tokens on the Account page)."},
+		"servers": []any{map[string]any{"url": "/"}},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+			},
+		},
+	}
+}
+
+func opID(method, pattern string) string {
+	parts := strings.FieldsFunc(pattern, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '.' })
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, p := range parts {
+		if p == "api" || p == "v1" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(p[:1]) + p[1:])
+	}
+	return b.String()
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, s.openAPIDoc())
+}
