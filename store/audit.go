@@ -201,6 +201,8 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 			} else {
 				problem = fmt.Sprintf("seq gap: %d follows %d, rows %d..%d are missing (deleted?)", e.Seq, prevSeq, prevSeq+1, e.Seq-1)
 			}
+		case e.PrevHash != prev && prevSeq == 0:
+			problem = "prev_hash mismatch: the first row's prev_hash is not 64 zeros (rows deleted or inserted before it)"
 		case e.PrevHash != prev:
 			problem = fmt.Sprintf("prev_hash mismatch: row does not follow the hash of seq %d (rows deleted, inserted or reordered, or seq %d rewritten)", prevSeq, prevSeq)
 		case auditHash(&e) != e.Hash:

@@ -91,20 +91,32 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err e
 	return current, latest, nil
 }
 
-// CheckSchema returns an error wrapping ErrSchema unless the database is at exactly the schema
-// version this binary needs. The server calls it at start and refuses to run on a mismatch.
+// SchemaError is the error of [Store.CheckSchema]; it matches ErrSchema with errors.Is.
+type SchemaError struct {
+	Current int64 // version of the database
+	Latest  int64 // version this binary needs
+}
+
+func (e *SchemaError) Error() string {
+	if e.Current > e.Latest {
+		return fmt.Sprintf("database schema is at version %d, newer than the %d this vigil knows; upgrade vigil", e.Current, e.Latest)
+	}
+	return fmt.Sprintf("database schema is at version %d, this vigil needs %d; run `vigil migrate`", e.Current, e.Latest)
+}
+
+// Is makes errors.Is(err, ErrSchema) true.
+func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
+
+// CheckSchema returns a *SchemaError (matching ErrSchema) unless the database is at exactly the
+// schema version this binary needs. The server calls it at start and refuses to run on a
+// mismatch.
 func (s *Store) CheckSchema(ctx context.Context) error {
 	current, latest, err := s.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
-	switch {
-	case current < latest:
-		return fmt.Errorf("%w: database schema is at version %d, this vigil needs %d; run `vigil migrate`",
-			ErrSchema, current, latest)
-	case current > latest:
-		return fmt.Errorf("%w: database schema is at version %d, newer than the %d this vigil knows; upgrade vigil",
-			ErrSchema, current, latest)
+	if current != latest {
+		return &SchemaError{Current: current, Latest: latest}
 	}
 	return nil
 }

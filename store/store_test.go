@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,6 +23,13 @@ func TestOpenErrors(t *testing.T) {
 	wantErr(t, err, ErrInvalid, "mysql URL")
 	if err != nil && strings.Contains(err.Error(), "secret") {
 		t.Errorf("error leaks the URL: %v", err)
+	}
+	// pgx's own errors redact the password too.
+	for _, u := range []string{"postgres://u:s3cret@127.0.0.1:notaport/db", "postgresql://u:s3cret@127.0.0.1:1/db?sslmode=disable"} {
+		_, err = Open(ctx, Config{DatabaseURL: u})
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%v", err)
+		}
 	}
 }
 
@@ -75,9 +83,12 @@ func TestMigrateAndCheckSchema(t *testing.T) {
 			}
 			err = s.CheckSchema(ctx)
 			wantErr(t, err, ErrSchema, "fresh CheckSchema")
-			if err == nil || !strings.Contains(err.Error(), "database schema is at version 0, this vigil needs") ||
-				!strings.Contains(err.Error(), "run `vigil migrate`") {
+			if want := fmt.Sprintf("database schema is at version 0, this vigil needs %d; run `vigil migrate`", latest); err == nil || err.Error() != want {
 				t.Errorf("message: %v", err)
+			}
+			var se *SchemaError
+			if !errors.As(err, &se) || se.Current != 0 || se.Latest != latest {
+				t.Errorf("SchemaError %+v", se)
 			}
 			// SchemaVersion must not have created anything.
 			cur, _, err = s.SchemaVersion(ctx)

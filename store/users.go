@@ -425,24 +425,24 @@ func (s *Store) APITokenUser(ctx context.Context, tokenHash string) (User, error
 		return User{}, fmt.Errorf("store: API token: %w", err)
 	}
 	var (
-		u        User
-		tokenID  int64
-		created  timeCol
-		used     timeCol
-		revoked  timeCol
-		notFound = fmt.Errorf("store: API token: %w", ErrNotFound)
+		u       User
+		tokenID int64
+		created timeCol
+		used    timeCol
+		revoked timeCol
+		errNF   = fmt.Errorf("store: API token: %w", ErrNotFound)
 	)
 	err := s.queryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, t.id, t.last_used_at, t.revoked_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, tokenHash).
 		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &created, &tokenID, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, notFound
+		return User{}, errNF
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("store: API token: %w", err)
 	}
 	if revoked.Valid || u.Disabled {
-		return User{}, notFound
+		return User{}, errNF
 	}
 	u.CreatedAt = created.Time
 	now := s.nowUTC()

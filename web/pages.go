@@ -78,13 +78,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	sum := 0.0
 	for i, row := range rows {
 		y := svgHead + i*(svgCellH+svgGap)
-		sr := svgRow{Y: y, Label: row.Version.ProductName + " " + row.Version.Version, Href: fmt.Sprintf("/versions/%d", row.Version.ID), Overall: fmt.Sprintf("%.0f%%", row.Overall)}
+		sr := svgRow{Y: y, Label: row.Version.ProductName + " " + row.Version.Version, Href: fmt.Sprintf("/versions/%d", row.Version.ID), Overall: funcs["pct"].(func(float64) string)(row.Overall)}
 		for j, c := range row.Cells {
 			x := svgLabelW + j*(svgCellW+svgGap)
 			cell := svgCell{X: x, W: svgCellW, H: svgCellH, TextX: x + svgCellW/2, OnMarket: c.OnMarket}
 			if c.OnMarket {
 				cell.Fill = funcs["heat"].(func(float64) string)(c.Percent)
-				cell.Text = fmt.Sprintf("%.0f%% · %d/%d", c.Percent, c.Met, c.Total)
+				cell.Text = fmt.Sprintf("%s · %d/%d", funcs["pct"].(func(float64) string)(c.Percent), c.Met, c.Total)
 				cell.Title = fmt.Sprintf("%s %s in %s: %.0f%% ready, %d of %d applicable requirements met", row.Version.ProductName, row.Version.Version, c.Market, c.Percent, c.Met, c.Total)
 			} else {
 				cell.Fill = "#f0f2f5"

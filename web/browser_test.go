@@ -1,0 +1,142 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/vigil-med/vigil/auth"
+)
+
+// browser starts headless Debian chromium, or skips when it is not installed (CI installs it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("VIGIL_CHROMIUM")
+	if path == "" {
+		for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		if _, err := exec.LookPath("chromium"); err != nil {
+			t.Skip("chromium not installed; browser tests skipped (CI installs it)")
+		}
+		path = "chromium"
+	}
+	profileDir, err := os.MkdirTemp("", "vigil-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(profileDir), chromedp.WindowSize(1360, 1000))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(func() {
+		cancel()
+		// Chromium may still be writing its profile while it exits.
+		for i := 0; i < 20 && os.RemoveAll(profileDir) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// shot saves a full-page screenshot when VIGIL_SCREENSHOTS names a directory, so people can look
+// at what the pages look like.
+func shot(dir, name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if dir == "" {
+			return nil
+		}
+		var buf []byte
+		if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	})
+}
+
+// TestBrowserWalk drives the core flow in a real browser: log in, portfolio, device, requirement,
+// upload evidence, and see readiness change.
+func TestBrowserWalk(t *testing.T) {
+	ctx := browser(t)
+	h := newHarness(t, "")
+	dir := os.Getenv("VIGIL_SCREENSHOTS")
+	v, rid := h.firstVersion()
+	evidence := filepath.Join(t.TempDir(), "insupump-sbom.cdx.json")
+	if err := os.WriteFile(evidence, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after, status, dash, flash string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(h.ts.URL+"/"),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		shot(dir, "01-login"),
+		chromedp.SendKeys(`#email`, string(auth.Approver)+"@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, testPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`svg.heatmap`, chromedp.ByQuery),
+		chromedp.Text(`main h1`, &dash, chromedp.ByQuery),
+		shot(dir, "02-dashboard"),
+		chromedp.Click(fmt.Sprintf(`a[href="/versions/%d"]`, v.ID), chromedp.ByQuery),
+		chromedp.WaitVisible(`.kpi[data-market="US"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`.kpi[data-market="US"]`, "data-percent", &before, nil, chromedp.ByQuery),
+		shot(dir, "03-device"),
+		chromedp.Click(fmt.Sprintf(`a[href="/versions/%d/requirements/%s"]`, v.ID, rid), chromedp.ByQuery),
+		chromedp.WaitVisible(`#upload`, chromedp.ByQuery),
+		shot(dir, "04-requirement"),
+		chromedp.SetUploadFiles(`#file`, []string{evidence}, chromedp.ByQuery),
+		chromedp.SendKeys(`#title`, "InsuPump SBOM (CycloneDX)", chromedp.ByQuery),
+		chromedp.SetValue(`#set_status`, "met", chromedp.ByQuery),
+		chromedp.Submit(`#file`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+		chromedp.Text(`#status`, &status, chromedp.ByQuery),
+		shot(dir, "05-after-upload"),
+		chromedp.Navigate(fmt.Sprintf("%s/versions/%d", h.ts.URL, v.ID)),
+		chromedp.WaitVisible(`.kpi[data-market="US"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`.kpi[data-market="US"]`, "data-percent", &after, nil, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dash, "Portfolio") {
+		t.Errorf("dashboard heading %q", dash)
+	}
+	if !strings.Contains(flash, "Stored") || strings.TrimSpace(status) != "met" {
+		t.Errorf("after upload: flash %q, status %q", flash, status)
+	}
+	if before == after {
+		t.Errorf("US readiness did not change after the upload: %s -> %s", before, after)
+	}
+	ev, _ := h.st.ListEvidence(context.Background(), v.ID)
+	if len(ev) != 1 || ev[0].Title != "InsuPump SBOM (CycloneDX)" {
+		t.Errorf("evidence in the database: %+v", ev)
+	}
+	if dir != "" {
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(h.ts.URL+"/catalog"), chromedp.WaitVisible(`main h1`, chromedp.ByQuery), shot(dir, "06-catalog"),
+			chromedp.Navigate(h.ts.URL+"/catalog/CO-05"), chromedp.WaitVisible(`main h1`, chromedp.ByQuery), shot(dir, "07-control"),
+			chromedp.Navigate(h.ts.URL+"/catalog/us.fda-premarket"), chromedp.WaitVisible(`main h1`, chromedp.ByQuery), shot(dir, "08-regime"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
