@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-med/vigil/catalog"
 	"github.com/vigil-med/vigil/internal/yamlfile"
+	"github.com/vigil-med/vigil/store"
 )
 
 // Version is the program version, set at build time with -ldflags "-X ...cli.Version=...".
@@ -67,7 +68,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.As(err, &ye), errors.As(err, &y1):
 		fmt.Fprintln(stderr, err.Error())
 		return ExitBadUse
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue), isCobraUsage(err), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrConflict):
 		fmt.Fprintln(stderr, "vigil:", err.Error())
 		return ExitBadUse
 	}
