@@ -133,6 +133,7 @@ database. On first start with no users it prints a one-time setup link for the f
 				ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 			log.Info("vigil serving", "url", base, "database", st.Dialect(), "catalog", cat.Version, "version", Version)
 			go sweepSessions(ctx, st, log)
+			go srv.WarmUp(ctx)
 			errc := make(chan error, 1)
 			go func() { errc <- hs.Serve(ln) }()
 			select {

@@ -18,6 +18,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -137,8 +138,9 @@ func newBenchFixture(tb testing.TB, dialect string) *benchFixture {
 	}
 
 	// Assessments: every applicable requirement, statuses spread deterministically. Inserted in
-	// large multi-row statements inside a few transactions: SetAssessments audits every row and
-	// would take minutes for this volume. The summary-table triggers fire as for any insert.
+	// large multi-row statements inside a few transactions, unaudited: SetAssessments (which
+	// audits every row) measured about 0.4 ms per assessment on SQLite and 0.8 ms on PostgreSQL
+	// here, 1.5 to 3 minutes per build. The summary-table triggers fire as for any insert.
 	statuses := readiness.Statuses
 	now := time.Now().UTC()
 	for lo := 0; lo < len(fx.versions); lo += benchBatchAssess {
@@ -155,8 +157,8 @@ func newBenchFixture(tb testing.TB, dialect string) *benchFixture {
 							q.WriteString(", ")
 						}
 						q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-						st := statuses[(i*7+j*3+j/5)%len(statuses)]
-						args = append(args, fx.versions[i], ids[j], st, "Quality", "", now, "bench")
+						status := statuses[(i*7+j*3+j/5)%len(statuses)]
+						args = append(args, fx.versions[i], ids[j], status, "Quality", "", now, "bench")
 					}
 					if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 						return err
@@ -181,13 +183,16 @@ func newBenchFixture(tb testing.TB, dialect string) *benchFixture {
 		tb.Fatal(err)
 	}
 	if dialect == store.DialectPostgres {
-		admin, err := store.Open(ctx, cfg)
+		// VACUUM cannot run in a transaction; use a plain connection.
+		db, err := sql.Open("pgx", cfg.DatabaseURL)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		_ = admin.Close()
-		// VACUUM cannot run in a transaction; use a plain connection.
-		pgExec(tb, cfg.DatabaseURL, "VACUUM ANALYZE")
+		_, err = db.ExecContext(ctx, "VACUUM ANALYZE")
+		db.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
 	}
 
 	fx.srv, err = New(Config{MaxUploadBytes: 1 << 20, Version: "bench"}, st, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -276,15 +281,17 @@ func BenchmarkDashboard(b *testing.B) {
 			fx := newBenchFixture(b, d)
 			// Cold: the first request after start evaluates every version's profile.
 			evalCache.Clear()
+			summaryCache.Clear()
 			cold := fx.timedGet(b, "/", "/versions/")
-			b.ReportMetric(ms(cold), "cold-ms")
 			var ds []time.Duration
 			b.ResetTimer()
 			for b.Loop() {
 				ds = append(ds, fx.timedGet(b, "/", "/versions/"))
 			}
 			b.StopTimer()
+			// Metrics last: ResetTimer deletes those reported before it.
 			reportPercentiles(b, "", ds)
+			b.ReportMetric(ms(cold), "cold-ms")
 		})
 	}
 }
@@ -297,11 +304,11 @@ func BenchmarkDevicePage(b *testing.B) {
 			fx := newBenchFixture(b, d)
 			// Cold: first views, each parsing and evaluating the version's profile.
 			evalCache.Clear()
+			summaryCache.Clear()
 			var cold []time.Duration
 			for _, id := range fx.big[:min(50, len(fx.big))] {
-				cold = append(cold, fx.timedGet(b, fmt.Sprintf("/versions/%d", id), "Applicable requirements"))
+				cold = append(cold, fx.timedGet(b, fmt.Sprintf("/versions/%d", id), "Requirements <span class=\"muted\">"))
 			}
-			reportPercentiles(b, "cold-", cold)
 			// Warm every version of the cycle.
 			for _, id := range fx.big {
 				fx.timedGet(b, fmt.Sprintf("/versions/%d", id), "")
@@ -312,10 +319,11 @@ func BenchmarkDevicePage(b *testing.B) {
 			for b.Loop() {
 				id := fx.big[i%len(fx.big)]
 				i++
-				ds = append(ds, fx.timedGet(b, fmt.Sprintf("/versions/%d", id), "Applicable requirements"))
+				ds = append(ds, fx.timedGet(b, fmt.Sprintf("/versions/%d", id), "Requirements <span class=\"muted\">"))
 			}
 			b.StopTimer()
 			reportPercentiles(b, "", ds)
+			reportPercentiles(b, "cold-", cold)
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,12 +22,16 @@ import (
 
 type dashboardPage struct {
 	Base
-	Rows     []heatRow
-	Markets  []string
-	Products []store.Product
-	SVG      heatmapSVG
-	Devices  int
-	Avg      float64
+	Rows             []heatRow
+	Markets          []string
+	Products         []store.Product
+	SVG              heatmapSVG
+	Devices          int
+	Avg              float64
+	Q                string
+	Page, Pages      int
+	First, Last      int
+	PrevURL, NextURL string
 }
 
 type heatmapSVG struct {
@@ -60,8 +65,11 @@ const (
 	svgHead   = 30
 )
 
+// dashboardPageSize is how many device versions one dashboard page shows.
+const dashboardPageSize = 50
+
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
-	rows, err := s.portfolio(r.Context())
+	all, err := s.portfolio(r.Context())
 	if err != nil {
 		return err
 	}
@@ -69,23 +77,57 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := dashboardPage{Base: s.base(r, "Portfolio", "dashboard"), Rows: rows, Markets: catalog.Markets, Products: products, Devices: len(rows)}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	rows := all
+	if q != "" {
+		rows = nil
+		lq := strings.ToLower(q)
+		for _, row := range all {
+			if strings.Contains(strings.ToLower(row.Version.ProductName+" "+row.Version.Version), lq) {
+				rows = append(rows, row)
+			}
+		}
+	}
+	p := dashboardPage{Base: s.base(r, "Portfolio", "dashboard"), Markets: catalog.Markets, Products: products, Devices: len(rows), Q: q}
+	sum := 0.0
+	for _, row := range rows {
+		sum += row.Overall
+	}
+	if len(rows) > 0 {
+		p.Avg = sum / float64(len(rows))
+	}
+	pages := max((len(rows)+dashboardPageSize-1)/dashboardPageSize, 1)
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = min(max(page, 1), pages)
+	p.Page, p.Pages = page, pages
+	if page > 1 {
+		p.PrevURL = dashboardURL(q, page-1)
+	}
+	if page < pages {
+		p.NextURL = dashboardURL(q, page+1)
+	}
+	rows = rows[(page-1)*dashboardPageSize : min(page*dashboardPageSize, len(rows))]
+	p.Rows = rows
+	p.First = (page-1)*dashboardPageSize + 1
+	p.Last = p.First + len(rows) - 1
+
 	svg := heatmapSVG{Width: svgLabelW + len(catalog.Markets)*(svgCellW+svgGap) + 90, Height: svgHead + len(rows)*(svgCellH+svgGap)}
 	for i, mk := range catalog.Markets {
 		svg.Headers = append(svg.Headers, svgText{X: svgLabelW + i*(svgCellW+svgGap) + svgCellW/2, Text: mk})
 	}
 	svg.Headers = append(svg.Headers, svgText{X: svgLabelW + len(catalog.Markets)*(svgCellW+svgGap) + 40, Text: "All"})
-	sum := 0.0
+	pct := funcs["pct"].(func(float64) string)
+	heat := funcs["heat"].(func(float64) string)
 	for i, row := range rows {
 		y := svgHead + i*(svgCellH+svgGap)
-		sr := svgRow{Y: y, Label: row.Version.ProductName + " " + row.Version.Version, Href: fmt.Sprintf("/versions/%d", row.Version.ID), Overall: funcs["pct"].(func(float64) string)(row.Overall)}
+		sr := svgRow{Y: y, Label: row.Version.ProductName + " " + row.Version.Version, Href: fmt.Sprintf("/versions/%d", row.Version.ID), Overall: pct(row.Overall)}
 		for j, c := range row.Cells {
 			x := svgLabelW + j*(svgCellW+svgGap)
 			cell := svgCell{X: x, W: svgCellW, H: svgCellH, TextX: x + svgCellW/2, OnMarket: c.OnMarket}
 			if c.OnMarket {
-				cell.Fill = funcs["heat"].(func(float64) string)(c.Percent)
-				cell.Text = fmt.Sprintf("%s · %d/%d", funcs["pct"].(func(float64) string)(c.Percent), c.Met, c.Total)
-				cell.Title = fmt.Sprintf("%s %s in %s: %.0f%% ready, %d of %d applicable requirements met", row.Version.ProductName, row.Version.Version, c.Market, c.Percent, c.Met, c.Total)
+				cell.Fill = heat(c.Percent)
+				cell.Text = fmt.Sprintf("%s · %d/%d", pct(c.Percent), c.Met, c.Total)
+				cell.Title = fmt.Sprintf("%s %s in %s: %s ready, %d of %d applicable requirements met", row.Version.ProductName, row.Version.Version, c.Market, pct(c.Percent), c.Met, c.Total)
 			} else {
 				cell.Fill = "#f0f2f5"
 				cell.Text = "not on market"
@@ -94,13 +136,18 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 			sr.Cells = append(sr.Cells, cell)
 		}
 		svg.Rows = append(svg.Rows, sr)
-		sum += row.Overall
-	}
-	if len(rows) > 0 {
-		p.Avg = sum / float64(len(rows))
 	}
 	p.SVG = svg
 	return s.render(w, http.StatusOK, "dashboard", p)
+}
+
+func dashboardURL(q string, page int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	v.Set("page", strconv.Itoa(page))
+	return "/?" + v.Encode()
 }
 
 type svgText struct {
