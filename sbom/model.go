@@ -8,9 +8,9 @@ import "time"
 // Document is a normalised SBOM.
 type Document struct {
 	File        string    `json:"file,omitempty"`
-	Format      string    `json:"format"`       // "CycloneDX" or "SPDX"
-	SpecVersion string    `json:"spec_version"` // e.g. "1.6", "2.3"
-	Encoding    string    `json:"encoding"`     // "json", "xml" or "tag-value"
+	Format      string    `json:"format"`            // "CycloneDX" or "SPDX"
+	SpecVersion string    `json:"spec_version"`      // e.g. "1.6", "2.3"
+	Encoding    string    `json:"encoding"`          // "json", "xml" or "tag-value"
 	Name        string    `json:"name,omitempty"`    // subject (main component / document name)
 	Version     string    `json:"version,omitempty"` // subject version, when known
 	Authors     []string  `json:"authors,omitempty"` // who made the SBOM data (NTIA "author")
@@ -20,12 +20,16 @@ type Document struct {
 
 	Components   []Component  `json:"components"`
 	Dependencies []Dependency `json:"dependencies,omitempty"`
+
+	// Warnings are things the reader noticed but did not refuse (e.g. a timestamp it could not
+	// read, or SPDX relationships to elements that are not packages), for the quality report.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Component is one software component.
 type Component struct {
-	Ref      string   `json:"ref"`               // bom-ref (CycloneDX) or SPDXID (SPDX); unique in the document
-	Type     string   `json:"type,omitempty"`    // library, application, framework, file, operating-system, ...
+	Ref      string   `json:"ref"`            // bom-ref (CycloneDX) or SPDXID (SPDX); unique in the document
+	Type     string   `json:"type,omitempty"` // library, application, framework, file, operating-system, ...
 	Name     string   `json:"name"`
 	Version  string   `json:"version,omitempty"`
 	PURL     string   `json:"purl,omitempty"`
@@ -37,6 +41,14 @@ type Component struct {
 	// end-of-support date. Read from the SBOM's own properties where present, or from a sidecar.
 	Support      string `json:"support,omitempty"`        // SupportActive | SupportEnded | SupportAbandoned | SupportUnknown
 	EndOfSupport string `json:"end_of_support,omitempty"` // YYYY-MM-DD
+	// SupportNote keeps what the SBOM or sidecar said about support that is not a level or a
+	// date: free text such as "Open source" where a date was expected, or a justification
+	// (cdx:fda:justification) for a missing date.
+	SupportNote string `json:"support_note,omitempty"`
+	// SupportSource says where Support/EndOfSupport came from: "sbom" or "sidecar".
+	SupportSource string `json:"support_source,omitempty"`
+	// Parent is the Ref of the component this one is nested in (CycloneDX assemblies), if any.
+	Parent string `json:"parent,omitempty"`
 }
 
 // Levels of support a component's maker gives (FDA premarket guidance V.A.4).

@@ -81,6 +81,9 @@ type Config struct {
 	// DatabaseURL selects PostgreSQL when it starts with postgres:// or postgresql://. Empty
 	// means SQLite in DataDir; anything else is an error.
 	DatabaseURL string
+	// SQLiteFile, if set, is the SQLite database file to open (created 0600 if missing, its
+	// directory too) instead of DataDir/vigil.db. Ignored when DatabaseURL is set.
+	SQLiteFile string
 	// Logger, if set, receives one line per applied migration. Secrets are never logged.
 	Logger *slog.Logger
 }
@@ -111,7 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		i := strings.Index(u, "://")
 		s, err = openPostgres(ctx, lu[:i]+u[i:]) // pgx knows only the lower-case scheme
 	case u == "":
-		s, err = openSQLite(ctx, cfg.DataDir)
+		s, err = openSQLite(ctx, cfg.DataDir, cfg.SQLiteFile)
 	default:
 		// Never echo the URL: it may hold a password.
 		return nil, fmt.Errorf("store: open: %w: database URL must start with postgres:// or postgresql://", ErrInvalid)
@@ -139,7 +142,11 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	return &Store{dialect: DialectPostgres, wdb: db, rdb: db, now: time.Now}, nil
 }
 
-func openSQLite(ctx context.Context, dir string) (*Store, error) {
+func openSQLite(ctx context.Context, dir, file string) (*Store, error) {
+	name := filepath.Join(dir, "vigil.db")
+	if strings.TrimSpace(file) != "" {
+		dir, name = filepath.Dir(file), file
+	}
 	if strings.TrimSpace(dir) == "" {
 		return nil, fmt.Errorf("store: open: %w: data directory is empty", ErrInvalid)
 	}
@@ -150,7 +157,7 @@ func openSQLite(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	path := filepath.Join(abs, "vigil.db")
+	path := filepath.Join(abs, filepath.Base(name))
 	// Create the file ourselves so that it (and the -wal/-shm files SQLite derives from it) are
 	// private to the owner.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

@@ -1,0 +1,181 @@
+package sbom
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/vigil-med/vigil/internal/yamlfile"
+)
+
+// Formats, encodings and the names Parse gives them.
+const (
+	FormatCycloneDX = "CycloneDX"
+	FormatSPDX      = "SPDX"
+
+	EncodingJSON     = "json"
+	EncodingXML      = "xml"
+	EncodingTagValue = "tag-value"
+)
+
+// ParseFile reads and parses the SBOM at path; see Parse.
+func ParseFile(path string) (*Document, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &yamlfile.Error{File: path, Msg: "cannot read the file: " + strings.TrimPrefix(err.Error(), "open "+path+": ")}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &yamlfile.Error{File: path, Msg: "cannot read the file: " + err.Error()}
+	}
+	if st.IsDir() {
+		return nil, &yamlfile.Error{File: path, Msg: "is a directory; expected an SBOM file"}
+	}
+	if st.Size() > MaxSize {
+		return nil, tooLarge(path, st.Size())
+	}
+	data := make([]byte, 0, st.Size()+1)
+	buf := bytes.NewBuffer(data)
+	// Read at most one byte past the limit: the file may have grown since Stat.
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1)); err != nil {
+		return nil, &yamlfile.Error{File: path, Msg: "cannot read the file: " + err.Error()}
+	}
+	return Parse(path, buf.Bytes())
+}
+
+// Parse reads an SBOM named name (used in messages) from data, detecting the format from the
+// content, not the file name:
+//
+//   - CycloneDX JSON 1.2–1.7, validated against the official JSON schema of its specVersion;
+//   - CycloneDX XML 1.2–1.7 (namespace http://cyclonedx.org/schema/bom/1.x), decoded and then
+//     validated against the JSON schema of the same version through a JSON re-encoding, as no
+//     XSD validator is available in pure Go;
+//   - SPDX 2.2 and 2.3 (and 2.1) JSON and tag-value, converted to the 2.3 model.
+//
+// SPDX RDF/XML, SPDX XML, SPDX YAML, SPDX 3 and CycloneDX protobuf are refused with a message
+// saying so. Files over MaxSize, JSON or XML nested deeper than MaxDepth and XML carrying a
+// DOCTYPE are refused before decoding. Parse never panics: a panic in a decoding library is
+// turned into an error. Every error is a *yamlfile.Error or yamlfile.Errors naming the file (and
+// the line and field where known).
+func Parse(name string, data []byte) (doc *Document, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc = nil
+			err = &yamlfile.Error{File: name, Msg: fmt.Sprintf("the SBOM could not be read (the decoder failed: %v); please report this file", r)}
+			if os.Getenv("VIGIL_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "%s\n", debug.Stack())
+			}
+		}
+	}()
+	if len(data) > MaxSize {
+		return nil, tooLarge(name, int64(len(data)))
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, &yamlfile.Error{File: name, Msg: "file is empty; expected a CycloneDX or SPDX SBOM"}
+	}
+	switch {
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		return nil, &yamlfile.Error{File: name, Msg: "is a ZIP archive; extract the SBOM from it and check that file"}
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		return nil, &yamlfile.Error{File: name, Msg: "is gzip-compressed; decompress it first (gunzip)"}
+	}
+	if !utf8.Valid(data) {
+		if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
+			return nil, &yamlfile.Error{File: name, Msg: "file is UTF-16; expected UTF-8 (convert it, e.g. with iconv -f UTF-16 -t UTF-8)"}
+		}
+		return nil, &yamlfile.Error{File: name, Msg: "file is not UTF-8 text; expected a CycloneDX or SPDX SBOM (CycloneDX protobuf is not supported)"}
+	}
+	switch trimmed[0] {
+	case '{', '[':
+		doc, err = testHookJSON(name, data)
+	case '<':
+		doc, err = parseXML(name, data)
+	default:
+		doc, err = parseText(name, data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	doc.File = name
+	if doc.Components == nil {
+		doc.Components = []Component{}
+	}
+	return doc, nil
+}
+
+func tooLarge(name string, size int64) error {
+	return &yamlfile.Error{File: name, Msg: fmt.Sprintf("file is %d bytes; at most %d (%d MiB) are accepted", size, MaxSize, MaxSize>>20)}
+}
+
+// testHookJSON lets a test make the JSON path panic.
+var testHookJSON = parseJSON
+
+func parseJSON(name string, data []byte) (*Document, error) {
+	if err := checkJSONDepth(name, data); err != nil {
+		return nil, err
+	}
+	// One generic decode serves both the format detection and the CycloneDX schema validation.
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, jsonSyntaxError(name, data, err)
+	}
+	obj, ok := inst.(map[string]any)
+	if !ok {
+		return nil, &yamlfile.Error{File: name, Line: 1, Msg: "JSON document is not an object; expected a CycloneDX or SPDX SBOM"}
+	}
+	_, hasSPDX := obj["spdxVersion"]
+	_, hasFormat := obj["bomFormat"]
+	_, hasSpec := obj["specVersion"]
+	_, hasContext := obj["@context"]
+	schema, _ := obj["$schema"].(string)
+	switch {
+	case hasSPDX:
+		return parseSPDXJSON(name, data, obj["spdxVersion"])
+	case hasFormat || hasSpec || strings.Contains(schema, "cyclonedx"):
+		return parseCycloneDXJSON(name, data, inst)
+	case hasContext:
+		return nil, &yamlfile.Error{File: name, Msg: "looks like JSON-LD (SPDX 3 or another linked-data format), which is not supported; expected CycloneDX 1.2–1.7 or SPDX 2.2/2.3"}
+	}
+	return nil, &yamlfile.Error{File: name, Line: 1, Msg: `JSON document is neither CycloneDX (no "bomFormat") nor SPDX (no "spdxVersion"); expected a CycloneDX or SPDX SBOM`}
+}
+
+func parseXML(name string, data []byte) (*Document, error) {
+	root, err := checkXML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case root.Local == "bom" && strings.HasPrefix(root.Space, "http://cyclonedx.org/schema/bom/"):
+		return parseCycloneDXXML(name, data, root.Space)
+	case root.Local == "bom":
+		return nil, &yamlfile.Error{File: name, Line: 1, Field: "bom",
+			Msg: fmt.Sprintf("XML namespace %q is not a CycloneDX BOM namespace; expected http://cyclonedx.org/schema/bom/1.2 to 1.7", root.Space)}
+	case root.Local == "RDF":
+		return nil, &yamlfile.Error{File: name, Msg: "SPDX RDF/XML is not supported; convert it to SPDX JSON or tag-value (e.g. with the SPDX online tools or pyspdxtools)"}
+	case strings.Contains(strings.ToLower(root.Local), "spdx") || root.Local == "Document":
+		return nil, &yamlfile.Error{File: name, Msg: "SPDX XML is not supported; convert it to SPDX JSON or tag-value"}
+	}
+	return nil, &yamlfile.Error{File: name, Line: 1, Msg: fmt.Sprintf("XML root element <%s> is not a CycloneDX <bom>; expected a CycloneDX or SPDX SBOM", root.Local)}
+}
+
+func parseText(name string, data []byte) (*Document, error) {
+	for i, line := range strings.SplitN(string(data), "\n", 200) {
+		l := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(l, "SPDXVersion:"):
+			return parseSPDXTagValue(name, data)
+		case strings.HasPrefix(l, "spdxVersion:"), strings.HasPrefix(l, "bomFormat:"):
+			return nil, &yamlfile.Error{File: name, Line: i + 1, Msg: "SBOMs in YAML are not supported; expected JSON, XML (CycloneDX) or tag-value (SPDX)"}
+		}
+	}
+	return nil, &yamlfile.Error{File: name, Line: 1, Msg: "not a recognised SBOM: expected CycloneDX JSON or XML, or SPDX JSON or tag-value (a line \"SPDXVersion: SPDX-2.3\")"}
+}
