@@ -161,6 +161,7 @@ type productPage struct {
 	Base
 	Product  store.Product
 	Versions []store.DeviceVersion
+	History  []store.AuditEntry
 	Error    string
 	Version  string
 	Profile  string
@@ -183,7 +184,11 @@ func (s *Server) productView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "product", productPage{Base: s.base(r, p.Name, "dashboard"), Product: p, Versions: vs})
+	hist, err := s.store.AuditFor(r.Context(), "product", strconv.FormatInt(p.ID, 10), 50)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "product", productPage{Base: s.base(r, p.Name, "dashboard"), Product: p, Versions: vs, History: hist})
 }
 
 type newProductPage struct {
