@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -89,10 +90,14 @@ func VerifyPassword(encoded, password string) error {
 
 // dummyHash is verified against when a login names an unknown user, so that the response time
 // does not reveal which accounts exist.
-var dummyHash, _ = HashPassword("not-a-real-password-just-timing")
+// It is computed on first use, not at start-up: every vigil command imports this package.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not-a-real-password-just-timing")
+	return h
+})
 
 // VerifyDummy spends the same time as a real verification.
-func VerifyDummy(password string) { _ = VerifyPassword(dummyHash, password) }
+func VerifyDummy(password string) { _ = VerifyPassword(dummyHash(), password) }
 
 // NewToken returns a random token (base64url, 256 bits) for a session cookie, API token or setup
 // link, and the hash to store in its place.

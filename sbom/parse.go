@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/vigil-med/vigil/internal/yamlfile"
@@ -26,6 +28,15 @@ const (
 
 // ParseFile reads and parses the SBOM at path; see Parse.
 func ParseFile(path string) (*Document, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// readLimited reads a file of at most MaxSize bytes.
+func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &yamlfile.Error{File: path, Msg: "cannot read the file: " + strings.TrimPrefix(err.Error(), "open "+path+": ")}
@@ -41,13 +52,12 @@ func ParseFile(path string) (*Document, error) {
 	if st.Size() > MaxSize {
 		return nil, tooLarge(path, st.Size())
 	}
-	data := make([]byte, 0, st.Size()+1)
-	buf := bytes.NewBuffer(data)
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+1))
 	// Read at most one byte past the limit: the file may have grown since Stat.
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1)); err != nil {
 		return nil, &yamlfile.Error{File: path, Msg: "cannot read the file: " + err.Error()}
 	}
-	return Parse(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // Parse reads an SBOM named name (used in messages) from data, detecting the format from the
@@ -65,6 +75,27 @@ func ParseFile(path string) (*Document, error) {
 // turned into an error. Every error is a *yamlfile.Error or yamlfile.Errors naming the file (and
 // the line and field where known).
 func Parse(name string, data []byte) (doc *Document, err error) {
+	return parse(name, data, true)
+}
+
+// ParseLenient reads an SBOM like Parse but skips the CycloneDX JSON schema validation, which is
+// most of the cost of reading a large CycloneDX JSON file. Scanning uses it: like other
+// scanners, it reads whatever components a producer wrote; `vigil sbom check` and SBOM import
+// into a device version use the validating Parse.
+func ParseLenient(name string, data []byte) (*Document, error) {
+	return parse(name, data, false)
+}
+
+// ParseFileLenient is ParseFile without schema validation (see ParseLenient).
+func ParseFileLenient(path string) (*Document, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLenient(path, data)
+}
+
+func parse(name string, data []byte, validate bool) (doc *Document, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			doc = nil
@@ -96,7 +127,11 @@ func Parse(name string, data []byte) (doc *Document, err error) {
 	}
 	switch trimmed[0] {
 	case '{', '[':
-		doc, err = testHookJSON(name, data)
+		if validate {
+			doc, err = testHookJSON(name, data)
+		} else {
+			doc, err = parseJSONLenient(name, data)
+		}
 	case '<':
 		doc, err = parseXML(name, data)
 	default:
@@ -114,6 +149,34 @@ func Parse(name string, data []byte) (doc *Document, err error) {
 
 func tooLarge(name string, size int64) error {
 	return &yamlfile.Error{File: name, Msg: fmt.Sprintf("file is %d bytes; at most %d (%d MiB) are accepted", size, MaxSize, MaxSize>>20)}
+}
+
+// parseJSONLenient reads the top-level keys only to tell the format, then decodes CycloneDX
+// directly into the typed model without the generic decode and schema validation.
+func parseJSONLenient(name string, data []byte) (*Document, error) {
+	if err := checkJSONDepth(name, data); err != nil {
+		return nil, err
+	}
+	var top struct {
+		BOMFormat   *string         `json:"bomFormat"`
+		SpecVersion *string         `json:"specVersion"`
+		SPDXVersion json.RawMessage `json:"spdxVersion"`
+	}
+	if err := json.Unmarshal(data, &top); err != nil || top.BOMFormat == nil || top.SPDXVersion != nil {
+		return parseJSON(name, data) // SPDX, or anything unusual: the full path and its messages
+	}
+	version := ""
+	if top.SpecVersion != nil {
+		version = *top.SpecVersion
+	}
+	if *top.BOMFormat != "CycloneDX" || cdxSchemaFiles[version] == "" {
+		return parseJSON(name, data)
+	}
+	var bom cdx.BOM
+	if err := json.Unmarshal(data, &bom); err != nil {
+		return parseJSON(name, data)
+	}
+	return fromCycloneDX(name, &bom, version, EncodingJSON)
 }
 
 // testHookJSON lets a test make the JSON path panic.
