@@ -103,7 +103,7 @@ serves every market that asks for it.`,
 		Version:       Version,
 	}
 	root.SetVersionTemplate("vigil {{.Version}}\n")
-	root.AddCommand(e.profileCmd(), e.applicabilityCmd(), e.controlsCmd(), e.catalogCmd(), e.serveCmd(), e.migrateCmd(), e.userCmd(), e.auditCmd(), e.backupCmd(), e.sbomCmd(), e.vulndbCmd(), e.scanCmd())
+	root.AddCommand(e.profileCmd(), e.applicabilityCmd(), e.controlsCmd(), e.catalogCmd(), e.serveCmd(), e.migrateCmd(), e.userCmd(), e.auditCmd(), e.backupCmd(), e.sbomCmd(), e.vulndbCmd(), e.scanCmd(), e.impactCmd(), e.vexCmd())
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }

@@ -51,7 +51,7 @@ type scanSummary struct {
 
 func (e *env) scanCmd() *cobra.Command {
 	var db vulnDBFlags
-	var format, failOn string
+	var format, failOn, vexFile string
 	cmd := &cobra.Command{
 		Use:   "scan SBOM",
 		Short: "Match an SBOM's components against the vulnerability database",
@@ -74,7 +74,7 @@ rating; kev: known exploited; any: any finding, including those without a score)
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := sbom.ParseFile(args[0])
+			doc, err := sbom.ParseFileLenient(args[0])
 			if err != nil {
 				return err
 			}
@@ -96,6 +96,12 @@ rating; kev: known exploited; any: any finding, including those without a score)
 			res, err := vuln.Match(e.ctx, st, comps)
 			if err != nil {
 				return err
+			}
+			hidden := 0
+			if vexFile != "" {
+				if res.Findings, hidden, err = applyVEX(vexFile, doc, res.Findings); err != nil {
+					return err
+				}
 			}
 			out := scanDoc{
 				Schema:   "vigil/scan/v1",
@@ -125,6 +131,9 @@ rating; kev: known exploited; any: any finding, including those without a score)
 			}
 			fmt.Fprintf(e.stderr, "%s: %d components, %d packages looked up (%d duplicates, %d without a supported package URL), %d findings (%d known exploited) in %s\n",
 				args[0], len(doc.Components), res.Packages, res.Duplicates, res.Unmatchable, len(res.Findings), out.Summary.KnownExploited, time.Since(start).Round(time.Millisecond))
+			if vexFile != "" {
+				fmt.Fprintf(e.stderr, "%s: %d findings hidden (not_affected or fixed in %s)\n", args[0], hidden, vexFile)
+			}
 			if n := failing(res.Findings, failOn); n > 0 {
 				return failOnError{fmt.Sprintf("--fail-on %s: %d finding(s) met the threshold", failOn, n)}
 			}
@@ -133,6 +142,7 @@ rating; kev: known exploited; any: any finding, including those without a score)
 	}
 	db.register(cmd)
 	formatFlag(cmd, &format, "table", "table", "json", "sarif", "cyclonedx")
+	cmd.Flags().StringVar(&vexFile, "vex", "", "VEX document (OpenVEX, CycloneDX or CSAF): hide the findings it judges not_affected or fixed")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a finding is at least this severe: "+strings.Join(failOnLevels, "|"))
 	return cmd
 }

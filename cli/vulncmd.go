@@ -170,6 +170,7 @@ func (e *env) importSources(st *store.Store, srcs []vuln.Source, names []string,
 	if err != nil {
 		return nil, err
 	}
+	e.refreshPortfolio(st, counts)
 	return counts, nil
 }
 

@@ -30,6 +30,13 @@ var apiDocs = map[string]struct {
 	"POST /api/v1/versions/{id}/evidence":         {"Upload evidence (multipart: file, title, link=requirement:<id>|control:<CO-xx>, repeatable)", "EvidenceUpload", "Evidence", "201"},
 	"GET /api/v1/evidence/{eid}":                  {"Evidence metadata", "", "Evidence", "200"},
 	"GET /api/v1/evidence/{eid}/content":          {"Download evidence content", "", "", "200"},
+	"POST /api/v1/versions/{id}/sboms":            {"Store an SBOM for a device version (multipart: file, label, replace=true); computes its findings and carries VEX decisions forward", "SBOMUpload", "SBOMImport", "201"},
+	"GET /api/v1/versions/{id}/sboms":             {"List the SBOMs of a device version", "", "SBOMPage", "200"},
+	"GET /api/v1/versions/{id}/findings":          {"Findings of a device version over all its SBOMs, with their VEX decision (filters: severity=critical,high, kev=true, status=<VEX status>|untriaged, resolved=true)", "", "FindingPage", "200"},
+	"PUT /api/v1/versions/{id}/findings/vex":      {"Record the VEX decision on one finding (not_affected and fixed need the approver role)", "VEXInput", "VEXStatement", "200"},
+	"GET /api/v1/versions/{id}/vex":               {"The VEX document of a device version (format=openvex|cyclonedx|csaf, namespace=<CSAF publisher URL>)", "", "", "200"},
+	"GET /api/v1/advisories/{aid}/impact":         {"Device versions a vulnerability (any of its IDs: GO-, GHSA-, CVE-) affects, with fixed versions and VEX decisions", "", "Impact", "200"},
+	"GET /api/v1/findings/new":                    {"Open findings first seen since a time, across the portfolio (since=RFC 3339, default 7 days ago)", "", "FindingPage", "200"},
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
@@ -56,6 +63,10 @@ func pageOf(item string) map[string]any {
 
 func (s *Server) openAPIDoc() map[string]any {
 	status := map[string]any{"type": "string", "enum": []string{"not-started", "in-progress", "met", "not-met", "not-applicable"}}
+	vexStatus := map[string]any{"type": "string", "enum": []string{"not_affected", "affected", "fixed", "under_investigation"}}
+	vexJustification := map[string]any{"type": "string", "enum": []string{"component_not_present", "vulnerable_code_not_present",
+		"vulnerable_code_cannot_be_controlled_by_adversary", "vulnerable_code_not_in_execute_path", "inline_mitigations_already_exist"}}
+	strList := map[string]any{"type": "array", "items": str}
 	schemas := map[string]any{
 		"Error":         obj([]string{"error"}, map[string]any{"error": obj([]string{"status", "message"}, map[string]any{"status": integ, "message": str})}),
 		"Health":        obj([]string{"status"}, map[string]any{"status": str, "database": str, "catalog": str, "version": str}),
@@ -79,6 +90,33 @@ func (s *Server) openAPIDoc() map[string]any {
 		"Evidence": obj([]string{"id", "sha256"}, map[string]any{"id": integ, "device_version_id": integ, "title": str, "filename": str, "content_type": str, "size": integ, "sha256": str,
 			"uploaded_by": str, "uploaded_at": dtime, "links": map[string]any{"type": "array", "items": ref("Link")}}),
 		"EvidencePage": pageOf("Evidence"),
+		"SBOMUpload":   obj([]string{"file"}, map[string]any{"file": map[string]any{"type": "string", "format": "binary"}, "label": str, "replace": boolean}),
+		"SBOM": obj([]string{"id", "device_version_id", "label", "format", "sha256", "components"}, map[string]any{"id": integ, "device_version_id": integ, "label": str,
+			"format": str, "spec_version": str, "encoding": str, "subject_name": str, "subject_version": str, "filename": str, "size": integ, "sha256": str,
+			"components": integ, "quality": integ, "uploaded_by": str, "uploaded_at": dtime}),
+		"SBOMPage":  pageOf("SBOM"),
+		"Severity":  obj([]string{"rating"}, map[string]any{"rating": str, "score": map[string]any{"type": "number"}, "cvss_vector": str}),
+		"Component": obj([]string{"name"}, map[string]any{"name": str, "version": str, "purl": str}),
+		"VEXInput": obj([]string{"advisory", "status"}, map[string]any{"advisory": str, "component": map[string]any{"type": "string", "description": "package URL, component key or name; optional when the advisory hits one component"},
+			"status": vexStatus, "justification": vexJustification, "impact_statement": str, "action_statement": str}),
+		"VEXStatement": obj([]string{"device_version_id", "advisory", "component_key", "status", "author", "at"}, map[string]any{"device_version_id": integ, "advisory": str,
+			"component_key": str, "component_name": str, "component_version": str, "purl": str, "status": vexStatus, "justification": vexJustification,
+			"impact_statement": str, "action_statement": str, "author": str, "at": dtime, "note": str, "carried_from": integ}),
+		"Finding": obj([]string{"device_version_id", "component_key", "advisory", "severity"}, map[string]any{"device_version_id": integ, "product_id": integ,
+			"product_name": str, "version": str, "component_key": str, "component": ref("Component"), "ecosystem": str, "advisory": str, "aliases": strList,
+			"summary": str, "informational": str, "severity": ref("Severity"), "known_exploited": boolean, "epss": map[string]any{"type": "number"},
+			"epss_percentile": map[string]any{"type": "number"}, "fixed_in": strList, "sources": strList, "first_seen_at": dtime, "last_seen_at": dtime,
+			"resolved_at": dtime, "vex": ref("VEXStatement")}),
+		"FindingPage": pageOf("Finding"),
+		"SBOMImport": obj([]string{"sbom", "findings"}, map[string]any{"sbom": ref("SBOM"), "replaced": ref("SBOM"),
+			"findings":    obj(nil, map[string]any{"versions": integ, "open": integ, "updated": integ, "resolved": integ, "at": dtime, "new": map[string]any{"type": "array", "items": ref("Finding")}}),
+			"carried_vex": map[string]any{"type": "array", "items": ref("VEXStatement")}}),
+		"ImpactEntry": obj([]string{"device_version_id", "product_name", "version", "component"}, map[string]any{"device_version_id": integ, "product_id": integ,
+			"product_name": str, "version": str, "component_key": str, "component": ref("Component"), "sources": strList, "advisory": str, "aliases": strList,
+			"severity": ref("Severity"), "fixed_in": strList, "known_exploited": boolean, "epss": map[string]any{"type": "number"}, "first_seen_at": dtime, "vex": ref("VEXStatement")}),
+		"Impact": obj([]string{"query", "ids", "affected"}, map[string]any{"query": str, "ids": strList, "advisories": strList, "withdrawn": strList, "summary": str,
+			"severity": ref("Severity"), "known_exploited": boolean, "affected": map[string]any{"type": "array", "items": ref("ImpactEntry")},
+			"device_versions": integ, "products": integ, "triage": map[string]any{"type": "object", "additionalProperties": integ}, "elapsed_ms": map[string]any{"type": "number"}}),
 		"EvidenceUpload": obj([]string{"file", "link"}, map[string]any{"file": map[string]any{"type": "string", "format": "binary"}, "title": str,
 			"link": map[string]any{"type": "array", "items": str}}),
 	}
@@ -93,12 +131,12 @@ func (s *Server) openAPIDoc() map[string]any {
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Pattern, -1) {
 			schema := integ
-			if m[1] == "rid" {
+			if m[1] == "rid" || m[1] == "aid" {
 				schema = str
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
 		}
-		if strings.HasSuffix(rt.Pattern, "s") && rt.Method == "GET" && strings.HasPrefix(rt.Pattern, "/api/v1/") {
+		if (strings.HasSuffix(rt.Pattern, "s") || strings.HasSuffix(rt.Pattern, "/findings/new")) && rt.Method == "GET" && strings.HasPrefix(rt.Pattern, "/api/v1/") {
 			params = append(params,
 				map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
 				map[string]any{"name": "offset", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 0, "default": 0}})
@@ -108,7 +146,7 @@ func (s *Server) openAPIDoc() map[string]any {
 		}
 		if d.body != "" {
 			ct := "application/json"
-			if d.body == "EvidenceUpload" {
+			if d.body == "EvidenceUpload" || d.body == "SBOMUpload" {
 				ct = "multipart/form-data"
 			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{ct: map[string]any{"schema": ref(d.body)}}}

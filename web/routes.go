@@ -40,6 +40,11 @@ func (s *Server) routeTable() []Route {
 		r("POST", "/versions/{id}/requirements/{rid}", auth.PermEdit, s.updateAssessment),
 		r("POST", "/versions/{id}/evidence", auth.PermEdit, s.uploadEvidence),
 		r("GET", "/evidence/{eid}/download", auth.PermRead, s.downloadEvidence),
+		r("GET", "/versions/{id}/findings", auth.PermRead, s.findingsView),
+		r("POST", "/versions/{id}/sboms", auth.PermEdit, s.uploadSBOM),
+		r("POST", "/versions/{id}/vex", auth.PermEdit, s.setVEX),
+		r("GET", "/sboms/{sid}", auth.PermRead, s.sbomView),
+		r("GET", "/vulnerabilities", auth.PermRead, s.vulnerabilitiesView),
 		r("GET", "/catalog", auth.PermRead, s.catalogView),
 		r("GET", "/catalog/{id}", auth.PermRead, s.catalogItem),
 		r("GET", "/audit", auth.PermAdmin, s.auditView),
@@ -63,5 +68,12 @@ func (s *Server) routeTable() []Route {
 		api("POST", "/api/v1/versions/{id}/evidence", auth.PermEdit, s.apiUploadEvidence),
 		api("GET", "/api/v1/evidence/{eid}", auth.PermRead, s.apiEvidence),
 		api("GET", "/api/v1/evidence/{eid}/content", auth.PermRead, s.downloadEvidence),
+		api("POST", "/api/v1/versions/{id}/sboms", auth.PermEdit, s.apiUploadSBOM),
+		api("GET", "/api/v1/versions/{id}/sboms", auth.PermRead, s.apiListSBOMs),
+		api("GET", "/api/v1/versions/{id}/findings", auth.PermRead, s.apiListFindings),
+		api("PUT", "/api/v1/versions/{id}/findings/vex", auth.PermEdit, s.apiSetVEX), // not_affected/fixed: approvers (checked in the handler)
+		api("GET", "/api/v1/versions/{id}/vex", auth.PermRead, s.apiExportVEX),
+		api("GET", "/api/v1/advisories/{aid}/impact", auth.PermRead, s.apiImpact),
+		api("GET", "/api/v1/findings/new", auth.PermRead, s.apiNewFindings),
 	}
 }

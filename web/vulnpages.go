@@ -1,0 +1,279 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-med/vigil/auth"
+	"github.com/vigil-med/vigil/portfolio"
+	"github.com/vigil-med/vigil/sbom"
+	"github.com/vigil-med/vigil/store"
+	"github.com/vigil-med/vigil/vex"
+)
+
+// --- Findings of a device version, with triage ---
+
+type findingsPage struct {
+	Base
+	V              store.DeviceVersion
+	SBOMs          []store.SBOM
+	Findings       []store.Finding
+	Rating, Status string
+	KEV            bool
+	Ratings        []string
+	VEXStatuses    []vex.Status
+	Justifications []vex.Justification
+	CanApprove     bool
+	Error          string
+	Counts         map[string]int
+	Total          int
+}
+
+var ratings = []string{"critical", "high", "medium", "low", "none", "unknown"}
+
+func (s *Server) findingsView(w http.ResponseWriter, r *http.Request) error {
+	return s.renderFindings(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderFindings(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
+	ctx := r.Context()
+	v, err := s.versionByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	sboms, err := s.store.ListSBOMs(ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	all, err := s.store.ListFindings(ctx, v.ID, store.FindingFilter{})
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p := findingsPage{Base: s.base(r, v.ProductName+" "+v.Version+" vulnerabilities", "dashboard"), V: v, SBOMs: sboms, Rating: q.Get("rating"), Status: q.Get("status"),
+		KEV: q.Get("kev") == "1", Ratings: ratings, VEXStatuses: vex.Statuses, Justifications: vex.Justifications, Error: errMsg,
+		CanApprove: auth.Role(currentUser(r).Role).Can(auth.PermApprove), Counts: map[string]int{}, Total: len(all)}
+	for _, f := range all {
+		st := store.StatusUntriaged
+		if f.VEX != nil {
+			st = f.VEX.Status
+		}
+		p.Counts[st]++
+		if f.KnownExploited {
+			p.Counts["kev"]++
+		}
+		if p.Rating != "" && f.Severity.Rating != p.Rating || p.KEV && !f.KnownExploited || p.Status != "" && st != p.Status {
+			continue
+		}
+		p.Findings = append(p.Findings, f)
+	}
+	return s.render(w, status, "findings", p)
+}
+
+// uploadSBOM attaches an SBOM to a device version: parsed, scored, stored, findings refreshed.
+func (s *Server) uploadSBOM(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	v, err := s.versionByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	data, filename, err := s.readUpload(w, r)
+	if err != nil {
+		return s.renderFindings(w, r, statusFor(err), msgFor(err))
+	}
+	if int64(len(data)) > sbom.MaxSize {
+		return s.renderFindings(w, r, http.StatusRequestEntityTooLarge, "the SBOM is larger than the limit")
+	}
+	label := strings.TrimSpace(r.FormValue("label"))
+	res, err := portfolio.ImportSBOM(ctx, s.store, currentUser(r).Email, v.ID, label, filename, data, r.FormValue("replace") == "1")
+	if errors.Is(err, portfolio.ErrInput) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrInvalid) {
+		return s.renderFindings(w, r, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "store: import sbom: "))
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Imported %s (%s %s, %d components, quality %d/100): %d open finding(s), %d new",
+		res.SBOM.Filename, res.SBOM.Format, res.SBOM.SpecVersion, res.SBOM.Components, deref(res.SBOM.Quality), res.Findings.Open, len(res.Findings.New))
+	if len(res.Carried) > 0 {
+		msg += fmt.Sprintf("; %d VEX decision(s) carried forward from the previous version", len(res.Carried))
+	}
+	return redirect(w, r, fmt.Sprintf("/versions/%d/findings", v.ID), msg+".")
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func statusFor(err error) int {
+	st, _ := statusOf(err)
+	return st
+}
+
+func msgFor(err error) string {
+	_, m := statusOf(err)
+	return m
+}
+
+// setVEX records a triage decision on one finding. Marking a finding not affected or fixed is a
+// sign-off: approvers only, as for requirements.
+func (s *Server) setVEX(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	v, err := s.versionByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d := portfolio.Decision{Advisory: r.FormValue("advisory"), Component: r.FormValue("component"), Status: r.FormValue("status"),
+		Justification: r.FormValue("justification"), ImpactStatement: strings.TrimSpace(r.FormValue("impact")), ActionStatement: strings.TrimSpace(r.FormValue("action"))}
+	// Keep only the fields the status takes (CISA minimum requirements for VEX): the form shows
+	// them all.
+	switch vex.Status(d.Status) {
+	case vex.NotAffected:
+		d.ActionStatement = ""
+	case vex.Affected:
+		d.Justification, d.ImpactStatement = "", ""
+	default:
+		d.Justification, d.ImpactStatement, d.ActionStatement = "", "", ""
+	}
+	u := currentUser(r)
+	if (d.Status == string(vex.NotAffected) || d.Status == string(vex.Fixed)) && !auth.Role(u.Role).Can(auth.PermApprove) {
+		return errStatus(http.StatusForbidden, "only approvers can mark a finding %s", d.Status)
+	}
+	if _, err := portfolio.SetVEX(ctx, s.store, u.Email, v.ID, d); err != nil {
+		if errors.Is(err, portfolio.ErrInput) || errors.Is(err, store.ErrInvalid) {
+			return s.renderFindings(w, r, http.StatusBadRequest, strings.TrimPrefix(strings.TrimPrefix(err.Error(), "store: "), "set vex: "))
+		}
+		return err
+	}
+	back := fmt.Sprintf("/versions/%d/findings", v.ID)
+	if q := r.FormValue("back_query"); q != "" && !strings.ContainsAny(q, "/\\:") {
+		back += "?" + q
+	}
+	return redirect(w, r, back, fmt.Sprintf("%s on %s: %s.", d.Advisory, d.Component, strings.ReplaceAll(d.Status, "_", " ")))
+}
+
+// --- SBOM detail: components and quality ---
+
+type sbomPage struct {
+	Base
+	V          store.DeviceVersion
+	SBOM       store.SBOM
+	Components []store.SBOMComponent
+	Report     *sbom.Report
+	Worst      []sbom.ComponentReport
+	Error      string
+}
+
+func (s *Server) sbomView(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("sid"), 10, 64)
+	if err != nil {
+		return notFound("SBOM")
+	}
+	b, err := s.store.SBOM(ctx, id)
+	if err != nil {
+		return err
+	}
+	v, err := s.store.DeviceVersion(ctx, b.DeviceVersionID)
+	if err != nil {
+		return err
+	}
+	comps, err := s.store.SBOMComponents(ctx, id)
+	if err != nil {
+		return err
+	}
+	p := sbomPage{Base: s.base(r, b.Filename, "dashboard"), V: v, SBOM: b, Components: comps}
+	data, err := s.store.EvidenceBlob(ctx, b.SHA256)
+	if err != nil {
+		return err
+	}
+	if doc, err := sbom.Parse(b.Filename, data); err != nil {
+		p.Error = err.Error()
+	} else {
+		p.Report = sbom.Check(doc, sbom.CheckOptions{Now: s.now()})
+		p.Worst = p.Report.Component[:min(len(p.Report.Component), 25)]
+	}
+	return s.render(w, http.StatusOK, "sbom", p)
+}
+
+// --- Portfolio vulnerabilities: new findings and impact ---
+
+type vulnsPage struct {
+	Base
+	Since    string
+	New      []store.Finding
+	Query    string
+	Impact   *store.Impact
+	Error    string
+	Versions int
+}
+
+func (s *Server) vulnerabilitiesView(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	p := vulnsPage{Base: s.base(r, "Vulnerabilities", "vulns"), Since: q.Get("since"), Query: strings.TrimSpace(q.Get("advisory"))}
+	since := s.now().AddDate(0, 0, -30)
+	if p.Since != "" {
+		t, err := time.Parse(time.DateOnly, p.Since)
+		if err != nil {
+			p.Error = "since: expected a date YYYY-MM-DD"
+		} else {
+			since = t
+		}
+	}
+	p.Since = since.Format(time.DateOnly)
+	nf, err := s.store.NewFindings(ctx, since)
+	if err != nil {
+		return err
+	}
+	p.New = nf
+	seen := map[int64]bool{}
+	for _, f := range nf {
+		seen[f.DeviceVersionID] = true
+	}
+	p.Versions = len(seen)
+	if p.Query != "" {
+		imp, err := s.store.Impact(ctx, p.Query)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p.Error = fmt.Sprintf("no stored advisory has or names %q; load advisories with vigil vulndb import", p.Query)
+		case err != nil:
+			return err
+		default:
+			p.Impact = imp
+		}
+	}
+	return s.render(w, http.StatusOK, "vulnerabilities", p)
+}
+
+// statusLabels for VEX statuses in templates.
+func vexLabel(s string) string {
+	if s == "" || s == store.StatusUntriaged {
+		return "untriaged"
+	}
+	return strings.ReplaceAll(s, "_", " ")
+}
+
+func init() {
+	funcs["vexLabel"] = vexLabel
+	funcs["score"] = func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*p, 'f', 1, 64)
+	}
+	funcs["epss"] = func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*p*100, 'f', 1, 64) + "%"
+	}
+	funcs["contains"] = func(list []string, s string) bool { return slices.Contains(list, s) }
+}
