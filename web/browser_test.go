@@ -140,3 +140,32 @@ func TestBrowserWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserVulnerabilityScreens renders the vulnerability pages in chromium for people to look
+// at; it runs only when VIGIL_SCREENSHOTS names a directory.
+func TestBrowserVulnerabilityScreens(t *testing.T) {
+	dir := os.Getenv("VIGIL_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set VIGIL_SCREENSHOTS=DIR to render the vulnerability pages")
+	}
+	ctx := browser(t)
+	h := vulnHarness(t)
+	v, _ := h.firstVersion()
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(h.ts.URL+"/login"),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		chromedp.SendKeys(`#email`, "approver@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, testPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`svg.heatmap`, chromedp.ByQuery),
+		chromedp.Navigate(fmt.Sprintf("%s/versions/%d/findings", h.ts.URL, v.ID)),
+		chromedp.WaitVisible(`#findings`, chromedp.ByQuery), shot(dir, "10-findings"),
+		chromedp.Navigate(h.ts.URL+"/vulnerabilities?advisory=GO-2022-0969"),
+		chromedp.WaitVisible(`main h1`, chromedp.ByQuery), shot(dir, "11-impact"),
+		chromedp.Navigate(h.ts.URL+"/sboms/1"),
+		chromedp.WaitVisible(`main h1`, chromedp.ByQuery), shot(dir, "12-sbom"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

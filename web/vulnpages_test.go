@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-med/vigil/auth"
+	"github.com/vigil-med/vigil/portfolio"
 	"github.com/vigil-med/vigil/store"
 	"github.com/vigil-med/vigil/vuln"
 )
@@ -24,22 +25,13 @@ func TestVulnerabilityPages(t *testing.T) {
 			t.Skipf("shared data not present: %v", err)
 		}
 	}
-	h := newHarness(t, "")
+	h := vulnHarness(t)
 	ctx := context.Background()
-	src, err := vuln.Detect(goOSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.st.ImportVulnFeeds(ctx, "test", func(imp *store.VulnImport) error {
-		if err := imp.Begin("go", string(src.Kind)); err != nil {
-			return err
-		}
-		return vuln.ReadOSV(ctx, src, vuln.ReadOptions{Limits: vuln.DefaultLimits, Prepare: imp.PrepareAdvisory}, imp.Advisory)
-	}); err != nil {
-		t.Fatal(err)
-	}
 	v, _ := h.firstVersion()
 	editor := h.login(auth.Editor)
+	if sb, _ := h.st.ListSBOMs(ctx, v.ID); len(sb) != 0 {
+		t.Fatal("harness already has an SBOM")
+	}
 	data, _ := os.ReadFile(telegrafSBOM)
 	ct, body := multipartBody(t, map[string]string{"csrf_token": editor.csrf, "label": "firmware"}, "telegraf.cdx.json", data)
 	r := editor.postMultipart(fmt.Sprintf("/versions/%d/sboms", v.ID), ct, body)
@@ -99,4 +91,36 @@ func TestVulnerabilityPages(t *testing.T) {
 	if ex.status != 200 || !strings.Contains(ex.body, "vulnerable_code_not_in_execute_path") {
 		t.Errorf("OpenVEX export: %d %s", ex.status, trim(ex.body))
 	}
+}
+
+// vulnHarness is a harness with the Go advisories loaded (skips without the shared data).
+func vulnHarness(t *testing.T) *harness {
+	t.Helper()
+	for _, f := range []string{goOSV, telegrafSBOM} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("shared data not present: %v", err)
+		}
+	}
+	h := newHarness(t, "")
+	ctx := context.Background()
+	src, err := vuln.Detect(goOSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.ImportVulnFeeds(ctx, "test", func(imp *store.VulnImport) error {
+		if err := imp.Begin("go", string(src.Kind)); err != nil {
+			return err
+		}
+		return vuln.ReadOSV(ctx, src, vuln.ReadOptions{Limits: vuln.DefaultLimits, Prepare: imp.PrepareAdvisory}, imp.Advisory)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("VIGIL_SCREENSHOTS") != "" && t.Name() == "TestBrowserVulnerabilityScreens" {
+		v, _ := h.firstVersion()
+		data, _ := os.ReadFile(telegrafSBOM)
+		if _, err := portfolio.ImportSBOM(ctx, h.st, "test", v.ID, "firmware", "telegraf.cdx.json", data, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
 }
