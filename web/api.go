@@ -155,11 +155,7 @@ type apiVersion struct {
 }
 
 func (s *Server) apiVersion(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.versionByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	e, err := s.evaluate(v)
+	v, e, err := s.loadVersion(r)
 	if err != nil {
 		return err
 	}
@@ -183,11 +179,7 @@ type apiRequirement struct {
 }
 
 func (s *Server) apiRequirements(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.versionByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	e, err := s.evaluate(v)
+	v, e, err := s.loadVersion(r)
 	if err != nil {
 		return err
 	}
@@ -225,11 +217,7 @@ func (s *Server) apiRequirements(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiSetAssessment(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.versionByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	e, err := s.evaluate(v)
+	v, e, err := s.loadVersion(r)
 	if err != nil {
 		return err
 	}
@@ -280,11 +268,7 @@ func (s *Server) apiListEvidence(w http.ResponseWriter, r *http.Request) error {
 // ("requirement:<id>" or "control:<CO-xx>").
 func (s *Server) apiUploadEvidence(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v, err := s.versionByID(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	e, err := s.evaluate(v)
+	v, e, err := s.loadVersion(r)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strconv"
 	"sync"
@@ -150,6 +151,16 @@ func (s *Server) versionByID(ctx context.Context, idStr string) (store.DeviceVer
 		return store.DeviceVersion{}, notFound("device version")
 	}
 	return s.store.DeviceVersion(ctx, id)
+}
+
+// loadVersion loads the device version named by the {id} path value and its applicability.
+func (s *Server) loadVersion(r *http.Request) (store.DeviceVersion, *evaluated, error) {
+	v, err := s.versionByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return v, nil, err
+	}
+	e, err := s.evaluate(v)
+	return v, e, err
 }
 
 // statusMap reduces stored assessments to requirement ID -> status.

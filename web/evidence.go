@@ -103,11 +103,7 @@ func humanBytes(n int64) string { return funcs["bytes"].(func(int64) string)(n) 
 // status of what it covers.
 func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v, err := s.versionByID(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	e, err := s.evaluate(v)
+	v, e, err := s.loadVersion(r)
 	if err != nil {
 		return err
 	}

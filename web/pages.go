@@ -313,11 +313,7 @@ type filterOptions struct {
 
 func (s *Server) versionView(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v, err := s.versionByID(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	e, err := s.evaluate(v)
+	v, e, err := s.loadVersion(r)
 	if err != nil {
 		return err
 	}
