@@ -44,6 +44,8 @@ func (s *Server) routeTable() []Route {
 		r("POST", "/versions/{id}/sboms", auth.PermEdit, s.uploadSBOM),
 		r("POST", "/versions/{id}/vex", auth.PermEdit, s.setVEX),
 		r("GET", "/sboms/{sid}", auth.PermRead, s.sbomView),
+		r("POST", "/sboms/{sid}/support", auth.PermEdit, s.uploadSupport),
+		r("GET", "/sboms/{sid}/support-template", auth.PermRead, s.supportTemplate),
 		r("GET", "/vulnerabilities", auth.PermRead, s.vulnerabilitiesView),
 		r("GET", "/catalog", auth.PermRead, s.catalogView),
 		r("GET", "/catalog/{id}", auth.PermRead, s.catalogItem),

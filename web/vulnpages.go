@@ -169,15 +169,47 @@ type sbomPage struct {
 	Report     *sbom.Report
 	Worst      []sbom.ComponentReport
 	Error      string
+	HasSupport bool
+	Unmatched  int
+	Support    map[string]sbom.Component // by name@version, after the sidecar
+}
+
+func (s *Server) sbomByID(r *http.Request) (store.SBOM, error) {
+	id, err := strconv.ParseInt(r.PathValue("sid"), 10, 64)
+	if err != nil {
+		return store.SBOM{}, notFound("SBOM")
+	}
+	return s.store.SBOM(r.Context(), id)
+}
+
+// sbomDoc parses a stored SBOM and applies its support sidecar, if any.
+func (s *Server) sbomDoc(r *http.Request, b store.SBOM) (*sbom.Document, *sbom.Sidecar, []sbom.SupportEntry, error) {
+	data, err := s.store.EvidenceBlob(r.Context(), b.SHA256)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	doc, err := sbom.Parse(b.Filename, data)
+	if err != nil {
+		return nil, nil, nil, errStatus(http.StatusUnprocessableEntity, "%s", err.Error())
+	}
+	side, err := s.store.SBOMSupport(r.Context(), b.ID)
+	if err != nil || side == nil {
+		return doc, nil, nil, err
+	}
+	sc, err := sbom.ParseSidecar("support.yaml", side)
+	if err != nil {
+		return doc, nil, nil, err
+	}
+	return doc, sc, sc.Apply(doc), nil
 }
 
 func (s *Server) sbomView(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSBOM(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderSBOM(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	ctx := r.Context()
-	id, err := strconv.ParseInt(r.PathValue("sid"), 10, 64)
-	if err != nil {
-		return notFound("SBOM")
-	}
-	b, err := s.store.SBOM(ctx, id)
+	b, err := s.sbomByID(r)
 	if err != nil {
 		return err
 	}
@@ -185,22 +217,67 @@ func (s *Server) sbomView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	comps, err := s.store.SBOMComponents(ctx, id)
+	comps, err := s.store.SBOMComponents(ctx, b.ID)
 	if err != nil {
 		return err
 	}
-	p := sbomPage{Base: s.base(r, b.Filename, "dashboard"), V: v, SBOM: b, Components: comps}
-	data, err := s.store.EvidenceBlob(ctx, b.SHA256)
+	p := sbomPage{Base: s.base(r, b.Filename, "dashboard"), V: v, SBOM: b, Components: comps, Error: errMsg, Support: map[string]sbom.Component{}}
+	doc, sc, unmatched, err := s.sbomDoc(r, b)
 	if err != nil {
-		return err
-	}
-	if doc, err := sbom.Parse(b.Filename, data); err != nil {
+		if _, ok := err.(*httpError); !ok {
+			return err
+		}
 		p.Error = err.Error()
 	} else {
+		p.HasSupport, p.Unmatched = sc != nil, len(unmatched)
+		for _, c := range doc.Components {
+			p.Support[c.Name+"@"+c.Version] = c
+		}
 		p.Report = sbom.Check(doc, sbom.CheckOptions{Now: s.now()})
 		p.Worst = p.Report.Component[:min(len(p.Report.Component), 25)]
 	}
-	return s.render(w, http.StatusOK, "sbom", p)
+	return s.render(w, status, "sbom", p)
+}
+
+// uploadSupport stores a support sidecar for an SBOM: the way to record level of support and
+// end-of-support per component when the SBOM cannot carry them.
+func (s *Server) uploadSupport(w http.ResponseWriter, r *http.Request) error {
+	b, err := s.sbomByID(r)
+	if err != nil {
+		return err
+	}
+	data, filename, err := s.readUpload(w, r)
+	if err != nil {
+		return s.renderSBOM(w, r, statusFor(err), msgFor(err))
+	}
+	if _, err := sbom.ParseSidecar(filename, data); err != nil {
+		return s.renderSBOM(w, r, http.StatusBadRequest, err.Error())
+	}
+	if err := s.store.SetSBOMSupport(r.Context(), currentUser(r).Email, b.ID, data); err != nil {
+		return err
+	}
+	return redirect(w, r, fmt.Sprintf("/sboms/%d", b.ID), "Support information saved.")
+}
+
+// supportTemplate downloads a sidecar listing the SBOM's components (with what is already known),
+// to fill in and upload again.
+func (s *Server) supportTemplate(w http.ResponseWriter, r *http.Request) error {
+	b, err := s.sbomByID(r)
+	if err != nil {
+		return err
+	}
+	doc, _, _, err := s.sbomDoc(r, b)
+	if err != nil {
+		return err
+	}
+	out, err := sbom.Template(doc).YAML()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", strings.TrimSuffix(b.Filename, ".json")+".support.yaml"))
+	_, err = w.Write(out)
+	return err
 }
 
 // --- Portfolio vulnerabilities: new findings and impact ---

@@ -86,6 +86,23 @@ func TestVulnerabilityPages(t *testing.T) {
 	if sp.status != 200 || !strings.Contains(sp.body, "Quality:") || !strings.Contains(sp.body, "github.com/containerd/containerd") {
 		t.Errorf("SBOM page: %d %s", sp.status, trim(sp.body))
 	}
+	// Support level and end of support, recorded in the UI through a support file.
+	tpl := editor.get(fmt.Sprintf("/sboms/%d/support-template", sboms[0].ID))
+	if tpl.status != 200 || !strings.Contains(tpl.body, "vigil/sbom-support/v1") || !strings.Contains(tpl.body, "github.com/containerd/containerd") {
+		t.Fatalf("support template: %d %s", tpl.status, trim(tpl.body))
+	}
+	side := "schema: vigil/sbom-support/v1\ncomponents:\n  - name: github.com/containerd/containerd\n    version: v1.5.0-beta.4\n    support: actively-maintained\n    end_of_support: 2027-12-31\n"
+	ct, body = multipartBody(t, map[string]string{"csrf_token": editor.csrf}, "support.yaml", []byte(strings.Replace(side, "actively-maintained", "sometimes", 1)))
+	if r := editor.postMultipart(fmt.Sprintf("/sboms/%d/support", sboms[0].ID), ct, body); r.status != http.StatusBadRequest || !strings.Contains(r.body, "support.yaml:5") {
+		t.Errorf("bad support file: %d %s", r.status, trim(r.body))
+	}
+	ct, body = multipartBody(t, map[string]string{"csrf_token": editor.csrf}, "support.yaml", []byte(side))
+	if r := editor.postMultipart(fmt.Sprintf("/sboms/%d/support", sboms[0].ID), ct, body); r.status != http.StatusSeeOther {
+		t.Fatalf("support file: %d %s", r.status, trim(r.body))
+	}
+	if sp := editor.get(fmt.Sprintf("/sboms/%d", sboms[0].ID)); !strings.Contains(sp.body, "A support file is applied") || !strings.Contains(sp.body, "until 2027-12-31") {
+		t.Errorf("SBOM page after support file: %s", trim(sp.body))
+	}
 	// Export through the API with the browser session.
 	ex := approver.get(fmt.Sprintf("/api/v1/versions/%d/vex?format=openvex", v.ID))
 	if ex.status != 200 || !strings.Contains(ex.body, "vulnerable_code_not_in_execute_path") {

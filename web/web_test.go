@@ -48,7 +48,7 @@ var wantPerm = map[string]string{
 	"GET /evidence/{eid}/download": "viewer", "GET /catalog": "viewer", "GET /catalog/{id}": "viewer",
 	"GET /audit": "admin", "GET /admin/users": "admin", "POST /admin/users": "admin", "POST /admin/users/{uid}": "admin",
 	"GET /versions/{id}/findings": "viewer", "POST /versions/{id}/sboms": "editor", "POST /versions/{id}/vex": "editor",
-	"GET /sboms/{sid}": "viewer", "GET /vulnerabilities": "viewer",
+	"GET /sboms/{sid}": "viewer", "POST /sboms/{sid}/support": "editor", "GET /sboms/{sid}/support-template": "viewer", "GET /vulnerabilities": "viewer",
 	"GET /account": "viewer", "POST /account/tokens": "viewer", "POST /account/tokens/{tid}/revoke": "viewer",
 	"GET /api/v1/products": "viewer", "POST /api/v1/products": "editor", "GET /api/v1/products/{id}": "viewer",
 	"GET /api/v1/products/{id}/versions": "viewer", "POST /api/v1/products/{id}/versions": "editor",
