@@ -18,7 +18,7 @@ func (e *env) sbomCmd() *cobra.Command {
 		Use:   "sbom",
 		Short: "Read software bills of materials (CycloneDX, SPDX) and check them against NTIA and FDA",
 	}
-	cmd.AddCommand(e.sbomCheckCmd(), e.sbomSupportTemplateCmd(), e.sbomImportCmd(), e.sbomRefreshCmd())
+	cmd.AddCommand(e.sbomCheckCmd(), e.sbomSupportTemplateCmd(), e.sbomImportCmd(), e.sbomRefreshCmd(), e.sbomSelfCmd())
 	return cmd
 }
 
