@@ -226,19 +226,7 @@ With --db the file is created when absent.`,
 				}
 				srcs = append(srcs, src)
 			}
-			st, err := db.open(e.ctx, true)
-			if err != nil {
-				return err
-			}
-			counts, err := e.importSources(st, srcs, args, skipInvalid)
-			if err != nil {
-				db.discard(st)
-				return err
-			}
-			if err := st.Close(); err != nil {
-				return err
-			}
-			return e.printFeedCounts(format, counts)
+			return e.importInto(&db, srcs, args, skipInvalid, format)
 		},
 	}
 	db.register(cmd)
@@ -320,19 +308,7 @@ before anything is written. Default ecosystems: ` + strings.Join(syncEcosystems,
 				srcs = append(srcs, src)
 				names = append(names, f.url)
 			}
-			st, err := db.open(e.ctx, true)
-			if err != nil {
-				return err
-			}
-			counts, err := e.importSources(st, srcs, names, skipInvalid)
-			if err != nil {
-				db.discard(st)
-				return err
-			}
-			if err := st.Close(); err != nil {
-				return err
-			}
-			return e.printFeedCounts(format, counts)
+			return e.importInto(&db, srcs, names, skipInvalid, format)
 		},
 	}
 	db.register(cmd)
@@ -438,4 +414,22 @@ func (e *env) vulndbStatsCmd() *cobra.Command {
 	db.register(cmd)
 	formatFlag(cmd, &format, "table", "table", "json")
 	return cmd
+}
+
+// importInto opens (creating when needed) the vulnerability database, imports the sources in one
+// transaction and prints the counts; a failed import into a new --db file leaves no file behind.
+func (e *env) importInto(db *vulnDBFlags, srcs []vuln.Source, names []string, skipInvalid bool, format string) error {
+	st, err := db.open(e.ctx, true)
+	if err != nil {
+		return err
+	}
+	counts, err := e.importSources(st, srcs, names, skipInvalid)
+	if err != nil {
+		db.discard(st)
+		return err
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	return e.printFeedCounts(format, counts)
 }

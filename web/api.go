@@ -50,6 +50,15 @@ func paginate[T any](r *http.Request, items []T) (page[T], error) {
 	return p, nil
 }
 
+// writePage writes one page of items (see paginate) as JSON.
+func writePage[T any](w http.ResponseWriter, r *http.Request, items []T) error {
+	pg, err := paginate(r, items)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pg)
+}
+
 // decodeBody reads a JSON request body strictly (unknown fields are errors), at most 2 MiB.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
@@ -71,11 +80,7 @@ func (s *Server) apiListProducts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := paginate(r, ps)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, ps)
 }
 
 func (s *Server) apiCreateProduct(w http.ResponseWriter, r *http.Request) error {
@@ -112,11 +117,7 @@ func (s *Server) apiListVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := paginate(r, vs)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, vs)
 }
 
 func (s *Server) apiCreateVersion(w http.ResponseWriter, r *http.Request) error {
@@ -209,11 +210,7 @@ func (s *Server) apiRequirements(w http.ResponseWriter, r *http.Request) error {
 		}
 		items = append(items, apiRequirement{RequirementResult: req, Status: st, Owner: a.Owner, Justification: a.Justification, DueDate: a.DueDate})
 	}
-	pg, err := paginate(r, items)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, items)
 }
 
 func (s *Server) apiSetAssessment(w http.ResponseWriter, r *http.Request) error {
@@ -257,11 +254,7 @@ func (s *Server) apiListEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := paginate(r, ev)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, ev)
 }
 
 // apiUploadEvidence accepts multipart/form-data: file, optional title, and one or more link fields
