@@ -64,11 +64,7 @@ func (s *Server) apiListSBOMs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := paginate(r, list)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, list)
 }
 
 // findingFilter reads the filters of the findings list: severity (comma-separated ratings),
@@ -122,11 +118,7 @@ func (s *Server) apiListFindings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := paginate(r, list)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, list)
 }
 
 // apiSetVEX records the VEX decision on one finding. not_affected and fixed close a finding:
@@ -218,9 +210,5 @@ func (s *Server) apiNewFindings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := paginate(r, list)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, pg)
+	return writePage(w, r, list)
 }
