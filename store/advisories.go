@@ -93,6 +93,9 @@ func (imp *VulnImport) PrepareAdvisory(a *vuln.Advisory) error {
 	if old, ok := imp.stored[a.ID]; ok && !old.changedBy(normTime(a.Modified), a.Hash) {
 		return nil
 	}
+	if a.RawDeflate != nil {
+		return nil // read compressed from a zip
+	}
 	return a.Deflate()
 }
 
@@ -345,11 +348,16 @@ func (imp *VulnImport) prepareOSV() error {
 		if _, err := imp.tx.ExecContext(imp.ctx, "PRAGMA cache_size = -65536"); err != nil {
 			return fmt.Errorf("store: cache size: %w", err)
 		}
+		// Every multi-row INSERT keeps a statement journal so that it can be undone alone; in a
+		// temporary file that costs a write system call per page it touches. Keep it in memory.
+		if _, err := imp.tx.ExecContext(imp.ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+			return fmt.Errorf("store: temp store: %w", err)
+		}
 	}
 	imp.adv = &batch{imp: imp, table: "advisories", cols: []string{"id", "modified", "published", "withdrawn", "summary",
 		"severity_vector", "severity_score", "severity_rating", "informational", "content_hash", "source", "raw", "imported_at"}, size: 100}
-	imp.aliases = &batch{imp: imp, table: "advisory_aliases", cols: []string{"advisory_id", "alias"}, size: 500, suffix: " ON CONFLICT DO NOTHING"}
-	imp.affected = &batch{imp: imp, table: "affected", cols: []string{"advisory_id", "seq", "ecosystem", "name", "ranges"}, size: 200}
+	imp.aliases = &batch{imp: imp, table: "advisory_aliases", cols: []string{"advisory_id", "alias"}, size: 500, suffix: " ON CONFLICT DO NOTHING", parent: imp.adv}
+	imp.affected = &batch{imp: imp, table: "affected", cols: []string{"advisory_id", "seq", "ecosystem", "name", "ranges"}, size: 200, parent: imp.adv}
 	prep := func(q string) (*sql.Stmt, error) {
 		st, err := imp.tx.tx.PrepareContext(imp.ctx, imp.s.rebind(q))
 		if err != nil {
@@ -485,7 +493,10 @@ func (imp *VulnImport) EPSS(sc vuln.EPSSScore) error {
 	return imp.epssB.add(sc.CVE, sc.Score, sc.Percentile, date)
 }
 
-// batch collects rows for one multi-row INSERT; a full batch uses a statement prepared once.
+// batch collects rows for one multi-row INSERT. Rows are written in chunks of size rows with a
+// statement prepared once; a remainder waits for more rows, and only the end of a feed (or a
+// record that must see the rows written) writes it with a statement of its own. Preparing a
+// statement of hundreds of placeholders costs more than running it, so this matters.
 type batch struct {
 	imp    *VulnImport
 	table  string
@@ -495,16 +506,23 @@ type batch struct {
 	n      int
 	args   []any
 	full   *sql.Stmt
+	// parent, if set, is the batch of the rows these rows reference: it is written first, so
+	// that no child row is written before the row it references.
+	parent *batch
 }
 
 func (b *batch) add(args ...any) error {
 	b.args = append(b.args, args...)
 	b.n++
-	if b.n >= b.size {
-		// Flush every batch, parents first, so that no child row is written before its advisory.
-		return b.imp.flushAll()
+	if b.n < b.size {
+		return nil
 	}
-	return nil
+	if b.parent != nil {
+		if err := b.parent.write(true); err != nil {
+			return err
+		}
+	}
+	return b.write(false)
 }
 
 func (b *batch) query(rows int) string {
@@ -521,27 +539,38 @@ func (b *batch) query(rows int) string {
 	return b.imp.s.rebind(q.String())
 }
 
-func (b *batch) flush() error {
-	if b.n == 0 {
-		return nil
-	}
+// flush writes every pending row.
+func (b *batch) flush() error { return b.write(true) }
+
+// write writes the pending rows in full chunks, and the remainder too when all is set.
+func (b *batch) write(all bool) error {
 	ctx := b.imp.ctx
-	var err error
-	if b.n == b.size {
+	width := len(b.cols)
+	done := 0
+	for b.n-done >= b.size {
 		if b.full == nil {
+			var err error
 			if b.full, err = b.imp.tx.tx.PrepareContext(ctx, b.query(b.size)); err != nil {
 				return fmt.Errorf("store: prepare insert into %s: %w", b.table, err)
 			}
 		}
-		_, err = b.full.ExecContext(ctx, b.args...)
-	} else {
-		_, err = b.imp.tx.tx.ExecContext(ctx, b.query(b.n), b.args...)
+		if _, err := b.full.ExecContext(ctx, b.args[done*width:(done+b.size)*width]...); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", b.table, mapErr(err))
+		}
+		done += b.size
 	}
-	if err != nil {
-		return fmt.Errorf("store: insert into %s: %w", b.table, mapErr(err))
+	if all && b.n > done {
+		if _, err := b.imp.tx.tx.ExecContext(ctx, b.query(b.n-done), b.args[done*width:]...); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", b.table, mapErr(err))
+		}
+		done = b.n
 	}
-	b.n = 0
-	b.args = b.args[:0]
+	if done > 0 {
+		rest := copy(b.args, b.args[done*width:])
+		clear(b.args[rest:])
+		b.args = b.args[:rest]
+		b.n -= done
+	}
 	return nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -229,7 +231,7 @@ func (r *osvReader) record(file, layout string, data []byte) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	a, err := r.parse(file, layout, data)
+	a, err := r.parse(file, layout, data, nil)
 	if err != nil {
 		return r.bad(err)
 	}
@@ -237,7 +239,8 @@ func (r *osvReader) record(file, layout string, data []byte) error {
 }
 
 // parse parses one JSON or YAML record (safe for concurrent use).
-func (r *osvReader) parse(file, layout string, data []byte) (*Advisory, error) {
+// deflated, if not nil, is data compressed and becomes the record's RawDeflate.
+func (r *osvReader) parse(file, layout string, data, deflated []byte) (*Advisory, error) {
 	if layout == "yaml" {
 		j, err := yamlToJSON(file, data)
 		if err != nil {
@@ -249,6 +252,7 @@ func (r *osvReader) parse(file, layout string, data []byte) (*Advisory, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.RawDeflate = deflated
 	if r.prepare != nil {
 		if err := r.prepare(a); err != nil {
 			return nil, err
@@ -280,11 +284,11 @@ func layoutOf(name string) string {
 }
 
 func (r *osvReader) zip(path string) error {
-	zr, err := zip.OpenReader(path)
+	zr, closeZip, err := openZip(path)
 	if err != nil {
 		return badf("%s: not a readable zip: %v", path, err)
 	}
-	defer zr.Close()
+	defer closeZip()
 	if len(zr.File) > r.lim.Entries {
 		return badf("%s: %d files in the zip, more than the limit of %d", path, len(zr.File), r.lim.Entries)
 	}
@@ -308,20 +312,95 @@ func (r *osvReader) zip(path string) error {
 		if f.FileInfo().IsDir() || layout == "" || strings.HasPrefix(f.Name, "__MACOSX/") {
 			continue
 		}
-		tasks = append(tasks, task{name: path + "!" + f.Name, layout: layout, read: func() ([]byte, error) {
-			rc, err := f.Open()
-			if err != nil {
-				return nil, err
-			}
-			defer rc.Close()
-			buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64+1, uint64(r.lim.RecordBytes)+1)))
-			// Read at most one byte more than allowed: sizes in zip headers can lie.
-			_, err = buf.ReadFrom(io.LimitReader(rc, r.lim.RecordBytes+1))
-			return buf.Bytes(), err
+		tasks = append(tasks, task{name: path + "!" + f.Name, layout: layout, read: func() ([]byte, []byte, error) {
+			return r.zipEntry(f)
 		}})
 	}
 	return r.run(path, tasks)
 }
+
+// zipInMemory is the largest zip read into memory whole: its records are then read without two
+// system calls each. Larger zips are read from the file.
+const zipInMemory = 256 << 20
+
+func openZip(path string) (*zip.Reader, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, unwrapPathErr(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if fi.Size() <= zipInMemory {
+		data := make([]byte, fi.Size())
+		_, err := io.ReadFull(f, data)
+		f.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		return zr, func() error { return nil }, err
+	}
+	zr, err := zip.NewReader(f, fi.Size())
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return zr, f.Close, nil
+}
+
+// zipEntry reads one file of a zip. A DEFLATE-compressed entry is read compressed and inflated
+// here, and its compressed bytes are returned too: they are what the store keeps of the record,
+// so an import does not compress again what the zip already holds compressed.
+func (r *osvReader) zipEntry(f *zip.File) (data, deflated []byte, err error) {
+	if f.Method != zip.Deflate {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, nil, err
+		}
+		defer rc.Close()
+		buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64+1, uint64(r.lim.RecordBytes)+1)))
+		// Read at most one byte more than allowed: sizes in zip headers can lie.
+		_, err = buf.ReadFrom(io.LimitReader(rc, r.lim.RecordBytes+1))
+		return buf.Bytes(), nil, err
+	}
+	if f.CompressedSize64 > uint64(r.lim.RecordBytes) {
+		return nil, nil, fmt.Errorf("%d bytes compressed, more than the per-record limit of %d", f.CompressedSize64, r.lim.RecordBytes)
+	}
+	rr, err := f.OpenRaw()
+	if err != nil {
+		return nil, nil, err
+	}
+	deflated = make([]byte, f.CompressedSize64)
+	if _, err := io.ReadFull(rr, deflated); err != nil {
+		return nil, nil, err
+	}
+	fr := flateReaders.Get().(io.ReadCloser)
+	defer flateReaders.Put(fr)
+	if err := fr.(flate.Resetter).Reset(bytes.NewReader(deflated), nil); err != nil {
+		return nil, nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64+1, uint64(r.lim.RecordBytes)+1)))
+	// Read at most one byte more than allowed: sizes in zip headers can lie.
+	if _, err := buf.ReadFrom(io.LimitReader(fr, r.lim.RecordBytes+1)); err != nil {
+		return nil, nil, err
+	}
+	data = buf.Bytes()
+	if int64(len(data)) > r.lim.RecordBytes {
+		return data, nil, nil // refused by the caller with the per-record limit
+	}
+	if uint64(len(data)) != f.UncompressedSize64 {
+		return nil, nil, fmt.Errorf("%d bytes uncompressed, but the zip says %d", len(data), f.UncompressedSize64)
+	}
+	if crc32.ChecksumIEEE(data) != f.CRC32 {
+		return nil, nil, zip.ErrChecksum
+	}
+	return data, deflated, nil
+}
+
+var flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
 
 func (r *osvReader) dir(root string) error {
 	var files []string
@@ -352,13 +431,14 @@ func (r *osvReader) dir(root string) error {
 	slices.Sort(files)
 	tasks := make([]task, len(files))
 	for i, p := range files {
-		tasks[i] = task{name: p, layout: layoutOf(p), read: func() ([]byte, error) {
+		tasks[i] = task{name: p, layout: layoutOf(p), read: func() ([]byte, []byte, error) {
 			f, err := os.Open(p)
 			if err != nil {
-				return nil, unwrapPathErr(err)
+				return nil, nil, unwrapPathErr(err)
 			}
 			defer f.Close()
-			return io.ReadAll(io.LimitReader(f, r.lim.RecordBytes+1))
+			data, err := io.ReadAll(io.LimitReader(f, r.lim.RecordBytes+1))
+			return data, nil, err
 		}}
 	}
 	return r.run(root, tasks)
@@ -367,7 +447,9 @@ func (r *osvReader) dir(root string) error {
 // task is one file of a zip or directory.
 type task struct {
 	name, layout string
-	read         func() ([]byte, error)
+	// read returns the file's bytes and, when it has them at no cost, the same bytes
+	// compressed as by [Advisory.Deflate].
+	read func() (data, deflated []byte, err error)
 }
 
 type result struct {
@@ -444,7 +526,7 @@ func (r *osvReader) run(input string, tasks []task) error {
 }
 
 func (r *osvReader) parseTask(t task) result {
-	data, err := t.read()
+	data, deflated, err := t.read()
 	if err != nil {
 		return result{err: badf("%s: %v", t.name, err)}
 	}
@@ -452,7 +534,11 @@ func (r *osvReader) parseTask(t task) result {
 	if n > r.lim.RecordBytes {
 		return result{err: badf("%s: more than %d bytes uncompressed, the per-record limit", t.name, r.lim.RecordBytes)}
 	}
-	a, err := r.parse(t.name, t.layout, data)
+	var raw []byte
+	if t.layout == "json" {
+		raw = deflated // a YAML record is stored as the JSON it converts to
+	}
+	a, err := r.parse(t.name, t.layout, data, raw)
 	if err != nil {
 		return result{n: n, bad: err}
 	}
