@@ -70,6 +70,9 @@ type VulnImport struct {
 	updAdv, delAliases     *sql.Stmt
 	delAffected            *sql.Stmt
 
+	// dropped holds the CREATE INDEX statements of the indexes dropped for a bulk load.
+	dropped []string
+
 	kevState  map[string]vuln.KEVEntry
 	epssState map[string]epssRow
 	kevB      *batch
@@ -119,6 +122,9 @@ func (s *Store) ImportVulnFeeds(ctx context.Context, actor string, fn func(imp *
 			if _, err := imp.End(""); err != nil {
 				return err
 			}
+		}
+		if err := imp.restoreIndexes(); err != nil {
+			return err
 		}
 		if len(imp.done) == 0 {
 			return nil
@@ -342,6 +348,11 @@ func (imp *VulnImport) prepareOSV() error {
 	imp.stored = state
 	imp.seen = map[string]advState{}
 	imp.pending = map[string]bool{}
+	if imp.s.dialect == DialectSQLite && len(state) == 0 {
+		if err := imp.dropIndexes(); err != nil {
+			return err
+		}
+	}
 	if imp.s.dialect == DialectSQLite {
 		// A bulk import touches more pages than SQLite's default 2 MB cache holds; spilling them
 		// to the WAL mid-transaction costs a write per page. 64 MB, for this connection only.
@@ -375,6 +386,48 @@ func (imp *VulnImport) prepareOSV() error {
 	if imp.delAffected, err = prep("DELETE FROM affected WHERE advisory_id = ?"); err != nil {
 		return err
 	}
+	return nil
+}
+
+// dropIndexes drops the secondary indexes of the advisory tables for the first import into an
+// empty database (SQLite): building an index once from sorted rows at the end costs less than
+// inserting every row into it in random order. The statements are read from the schema itself,
+// so that they follow the migrations; restoreIndexes runs them in the same transaction.
+func (imp *VulnImport) dropIndexes() error {
+	rows, err := imp.tx.QueryContext(imp.ctx, `SELECT name, sql FROM sqlite_schema
+		WHERE type = 'index' AND tbl_name IN ('advisory_aliases', 'affected') AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("store: read indexes: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return fmt.Errorf("store: read indexes: %w", err)
+		}
+		names = append(names, name)
+		imp.dropped = append(imp.dropped, def)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read indexes: %w", err)
+	}
+	rows.Close()
+	for _, name := range names {
+		if _, err := imp.tx.ExecContext(imp.ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return fmt.Errorf("store: drop index %s for the import: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (imp *VulnImport) restoreIndexes() error {
+	for _, def := range imp.dropped {
+		if _, err := imp.tx.ExecContext(imp.ctx, def); err != nil {
+			return fmt.Errorf("store: rebuild index after the import: %w", err)
+		}
+	}
+	imp.dropped = nil
 	return nil
 }
 
@@ -637,8 +690,8 @@ func (s *Store) AdvisoryInfo(ctx context.Context, ids []string) (map[string]vuln
 	out := make(map[string]vuln.AdvisoryInfo, len(ids))
 	for _, part := range chunks(ids, 500) {
 		args := stringArgs(nil, part)
-		rows, err := s.query(ctx, `SELECT id, summary, severity_vector, severity_score, severity_rating, informational, modified, published
-			FROM advisories WHERE id IN (`+placeholders(len(part))+`)`, args...)
+		rows, err := s.query(ctx, `SELECT id, summary, severity_vector, severity_score, severity_rating, informational, modified, published,
+			withdrawn IS NOT NULL FROM advisories WHERE id IN (`+placeholders(len(part))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: advisories: %w", err)
 		}
@@ -646,7 +699,7 @@ func (s *Store) AdvisoryInfo(ctx context.Context, ids []string) (map[string]vuln
 			var a vuln.AdvisoryInfo
 			var score sql.NullFloat64
 			var mod, pub timeCol
-			if err := rows.Scan(&a.ID, &a.Summary, &a.Severity.Vector, &score, &a.Severity.Rating, &a.Informational, &mod, &pub); err != nil {
+			if err := rows.Scan(&a.ID, &a.Summary, &a.Severity.Vector, &score, &a.Severity.Rating, &a.Informational, &mod, &pub, &a.Withdrawn); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: advisories: %w", err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,7 +138,58 @@ func TestAdvisoryImportRollsBack(t *testing.T) {
 		if n := rawInt(t, s, "SELECT count(*) FROM advisories"); n != 0 {
 			t.Errorf("%d advisories stored by a failed import", n)
 		}
+		// The first import into an empty SQLite database drops the secondary indexes and builds
+		// them at the end; a failed import must leave them in place.
+		if s.Dialect() == DialectSQLite {
+			if got := indexNames(t, s); !slices.Equal(got, []string{"advisory_aliases_alias", "affected_package"}) {
+				t.Errorf("indexes after a failed import: %v", got)
+			}
+		}
 	})
+}
+
+// TestFirstImportRebuildsIndexes: the bulk load's dropped indexes are back, defined as the
+// migration defines them, and the lookups that use them work.
+func TestFirstImportRebuildsIndexes(t *testing.T) {
+	cfg := testDBs()[0].fresh(t)
+	s := open(t, cfg)
+	noErr(t, s.Migrate(ctx))
+	schema := func() string {
+		var out []string
+		rows, err := s.rdb.QueryContext(ctx, "SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+		noErr(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			noErr(t, rows.Scan(&v))
+			out = append(out, v)
+		}
+		return strings.Join(out, "\n")
+	}
+	before := schema()
+	importZip(t, s, sharedFile(t, "osv/rustsec-advisory-db-osv.zip"))
+	if after := schema(); after != before {
+		t.Errorf("indexes changed by the first import:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	var plan string
+	noErr(t, s.rdb.QueryRowContext(ctx, "EXPLAIN QUERY PLAN SELECT advisory_id FROM advisory_aliases WHERE alias = 'CVE-2021-1'").Scan(new(int), new(int), new(int), &plan))
+	if !strings.Contains(plan, "advisory_aliases_alias") {
+		t.Errorf("alias lookup does not use its index: %s", plan)
+	}
+}
+
+func indexNames(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.rdb.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ('advisory_aliases', 'affected') AND sql IS NOT NULL ORDER BY name")
+	noErr(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		noErr(t, rows.Scan(&v))
+		out = append(out, v)
+	}
+	return out
 }
 
 func TestKEVAndEPSSImport(t *testing.T) {

@@ -25,6 +25,9 @@ type AdvisoryInfo struct {
 	Informational string
 	Modified      time.Time
 	Published     *time.Time
+	// Withdrawn is set for a withdrawn advisory: never matched, and never the source of the
+	// severity of another advisory's finding.
+	Withdrawn bool
 }
 
 // DB is the stored advisory data the matcher reads; *store.Store implements it.
@@ -32,7 +35,9 @@ type DB interface {
 	// AffectedFor returns the affected entries of non-withdrawn advisories for these package
 	// names (normalised with NormalizeName) in one ecosystem.
 	AffectedFor(ctx context.Context, ecosystem string, names []string) ([]AffectedRow, error)
-	// AdvisoryInfo returns the advisories with these IDs.
+	// AdvisoryInfo returns the advisories with these IDs (IDs not stored are left out),
+	// withdrawn ones too, marked so: the matcher asks for the alias records of matched
+	// advisories as well, and leaves withdrawn ones out.
 	AdvisoryInfo(ctx context.Context, ids []string) (map[string]AdvisoryInfo, error)
 	// KEVFor and EPSSFor return the KEV entries and EPSS scores of these CVE IDs.
 	KEVFor(ctx context.Context, cves []string) (map[string]KEVEntry, error)
@@ -49,15 +54,20 @@ type Component struct {
 // Finding is one (component, vulnerability) pair. Advisories that describe the same
 // vulnerability (their IDs and aliases overlap: GO-…, GHSA-…, CVE-…) make one finding.
 type Finding struct {
-	Component      Component `json:"component"`
-	Ecosystem      string    `json:"ecosystem"`
-	Advisory       string    `json:"advisory"`
-	Aliases        []string  `json:"aliases"`
-	Summary        string    `json:"summary,omitempty"`
-	Informational  string    `json:"informational,omitempty"` // RustSec: unmaintained, unsound, notice
-	Severity       Severity  `json:"severity"`
-	FixedIn        []string  `json:"fixed_in"`
-	KnownExploited bool      `json:"known_exploited"`
+	Component     Component `json:"component"`
+	Ecosystem     string    `json:"ecosystem"`
+	Advisory      string    `json:"advisory"`
+	Aliases       []string  `json:"aliases"`
+	Summary       string    `json:"summary,omitempty"`
+	Informational string    `json:"informational,omitempty"` // RustSec: unmaintained, unsound, notice
+	Severity      Severity  `json:"severity"`
+	// SeveritySource is the record the severity was taken from when it is not Advisory's own:
+	// another advisory merged into the finding, or an alias record (a GHSA-… or CVE-… record the
+	// finding's advisories name as an alias that is stored but did not match this package, e.g.
+	// a CVE record with commit ranges only). Empty when the severity is Advisory's own or unknown.
+	SeveritySource string   `json:"severity_source,omitempty"`
+	FixedIn        []string `json:"fixed_in"`
+	KnownExploited bool     `json:"known_exploited"`
 	// KEV holds the KEV catalog entries of the finding's CVEs (usually one).
 	KEV []KEVEntry `json:"kev,omitempty"`
 	// EPSS is the highest EPSS score among the finding's CVEs.
@@ -78,6 +88,11 @@ type pkgKey struct{ eco, name, version string }
 
 // Match finds the advisories that affect comps.
 func Match(ctx context.Context, db DB, comps []Component) (*Result, error) {
+	return match(ctx, db, comps, newVersionCache())
+}
+
+// match is Match with the parsed versions kept in vc (nil: parse every time; the tests compare).
+func match(ctx context.Context, db DB, comps []Component, vc *versionCache) (*Result, error) {
 	res := &Result{Components: len(comps), Findings: []Finding{}}
 	type entry struct {
 		comp Component
@@ -129,7 +144,7 @@ func Match(ctx context.Context, db DB, comps []Component) (*Result, error) {
 	ids := map[string]bool{}
 	for _, k := range order {
 		for _, r := range rows[ekey{k.eco, k.name}] {
-			if !AffectsVersion(k.eco, k.version, r.Affected) {
+			if !affectsVersion(vc, k.eco, k.version, r.Affected) {
 				continue
 			}
 			if hits[k] == nil {
@@ -147,22 +162,64 @@ func Match(ctx context.Context, db DB, comps []Component) (*Result, error) {
 		return nil, err
 	}
 
-	cves := map[string]bool{}
+	// One finding per group of merged advisories. A group whose primary has no CVSS score may
+	// take its severity from an alias record: a stored advisory that a member names as an alias
+	// but that is not in the group (the Go database's GO- records carry no CVSS; the GHSA- or
+	// CVE- record of the same vulnerability often does, with affected entries for another
+	// ecosystem, other package names or commit ranges only). Those not matched at all are read
+	// with one more AdvisoryInfo call.
+	type pending struct {
+		k     pkgKey
+		group []string
+	}
+	var groups []pending
+	need := map[string]bool{}
 	for _, k := range order {
 		h := hits[k]
 		if len(h) == 0 {
 			continue
 		}
-		e := entries[k]
 		for _, group := range mergeAliases(h, infos) {
-			f := buildFinding(e.comp, e.pkg, group, h, infos)
-			for _, id := range append([]string{f.Advisory}, f.Aliases...) {
-				if IsCVE(id) {
-					cves[id] = true
+			sortGroup(group)
+			groups = append(groups, pending{k, group})
+			if infos[group[0]].Severity.Score != nil {
+				continue
+			}
+			for _, id := range group {
+				for _, a := range infos[id].Aliases {
+					if !ids[a] {
+						need[a] = true
+					}
 				}
 			}
-			res.Findings = append(res.Findings, f)
 		}
+	}
+	var aliasInfos map[string]AdvisoryInfo
+	if len(need) > 0 {
+		if aliasInfos, err = db.AdvisoryInfo(ctx, sortedKeys(need)); err != nil {
+			return nil, err
+		}
+	}
+	sev := severityPicker{infos: infos, aliasInfos: aliasInfos}
+
+	cves := map[string]bool{}
+	for _, g := range groups {
+		e := entries[g.k]
+		s, src := sev.pick(g.group)
+		f := buildFinding(e.comp, e.pkg, g.group, hits[g.k], infos, vc)
+		f.Severity, f.SeveritySource = s, src
+		// KEV and EPSS are looked up for the finding's advisory and aliases only. The OSV schema
+		// defines "related" IDs (not read by Vigil) as different, if closely related,
+		// vulnerabilities (distributions use them to point at upstream records), so a KEV entry
+		// of a related CVE is no evidence that this one is exploited; osv-scanner's grouping uses
+		// aliases only as well. Nor are the aliases of alias records followed: one level, as
+		// the records write them.
+		for _, id := range append([]string{f.Advisory}, f.Aliases...) {
+			if IsCVE(id) {
+				cves[id] = true
+			}
+		}
+		res.Findings = append(res.Findings, f)
 	}
 	if len(cves) > 0 {
 		list := sortedKeys(cves)
@@ -249,11 +306,88 @@ func idRank(id string) int {
 	return 0
 }
 
-func buildFinding(c Component, pkg Package, group []string, h map[string][]Affected, infos map[string]AdvisoryInfo) Finding {
-	slices.SortFunc(group, func(a, b string) int { return cmp.Or(cmp.Compare(idRank(a), idRank(b)), cmp.Compare(a, b)) })
+// sortGroup puts a group's advisories in primary order: idRank, then ID.
+func sortGroup(ids []string) {
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(idRank(a), idRank(b)), cmp.Compare(a, b)) })
+}
+
+// severityPicker chooses the severity of a finding from its advisories and alias records.
+type severityPicker struct {
+	infos      map[string]AdvisoryInfo // the matched advisories
+	aliasInfos map[string]AdvisoryInfo // stored alias records that matched nothing
+}
+
+type sevCandidate struct {
+	id  string
+	sev Severity
+}
+
+// pick returns the severity of the finding of group (sorted by sortGroup) and the ID of the
+// record it came from when that is not the primary: the primary's CVSS score; else the highest
+// score among the other members and the alias records (members first, each in primary order,
+// so a tie goes to the member); else the most severe qualitative rating. Withdrawn alias
+// records are left out.
+func (p *severityPicker) pick(group []string) (Severity, string) {
+	cands := []sevCandidate{{id: group[0], sev: p.infos[group[0]].Severity}}
+	if cands[0].sev.Score == nil {
+		for _, id := range group[1:] {
+			cands = append(cands, sevCandidate{id: id, sev: p.infos[id].Severity})
+		}
+		seen := map[string]bool{}
+		var aliases []string
+		for _, id := range group {
+			for _, a := range p.infos[id].Aliases {
+				if !seen[a] && !slices.Contains(group, a) {
+					seen[a] = true
+					aliases = append(aliases, a)
+				}
+			}
+		}
+		sortGroup(aliases)
+		for _, a := range aliases {
+			if info, ok := p.infos[a]; ok { // matched another package: stored and live
+				cands = append(cands, sevCandidate{id: a, sev: info.Severity})
+			} else if info, ok := p.aliasInfos[a]; ok && !info.Withdrawn {
+				cands = append(cands, sevCandidate{id: a, sev: info.Severity})
+			}
+		}
+	}
+	i := bestSeverity(cands)
+	s := cands[i].sev
+	if s.Rating == "" {
+		s.Rating = RatingUnknown
+	}
+	if i == 0 {
+		return s, ""
+	}
+	return s, cands[i].id
+}
+
+// bestSeverity is the index of the candidate whose severity is reported (see pick); 0 when
+// none is better than the first.
+func bestSeverity(cands []sevCandidate) int {
+	best := 0
+	if cands[0].sev.Score != nil {
+		return 0
+	}
+	for i := 1; i < len(cands); i++ {
+		s, b := cands[i].sev, cands[best].sev
+		switch {
+		case s.Score != nil && (b.Score == nil || *s.Score > *b.Score):
+			best = i
+		case b.Score == nil && s.Score == nil && RatingRank(s.Rating) > RatingRank(b.Rating):
+			best = i
+		}
+	}
+	return best
+}
+
+// buildFinding makes the finding of a group of merged advisories (sorted by sortGroup); the
+// caller sets its severity.
+func buildFinding(c Component, pkg Package, group []string, h map[string][]Affected, infos map[string]AdvisoryInfo, vc *versionCache) Finding {
 	primary := infos[group[0]]
 	f := Finding{Component: c, Ecosystem: pkg.Ecosystem, Advisory: group[0], Summary: primary.Summary,
-		Informational: primary.Informational, Severity: primary.Severity, FixedIn: []string{}}
+		Informational: primary.Informational, FixedIn: []string{}}
 	aliases := map[string]bool{}
 	for _, id := range group {
 		info := infos[id]
@@ -265,34 +399,18 @@ func buildFinding(c Component, pkg Package, group []string, h map[string][]Affec
 			f.Summary = info.Summary
 		}
 	}
-	// The primary's score; else the highest score of the others; else the most severe
-	// qualitative rating.
-	if f.Severity.Score == nil {
-		for _, id := range group[1:] {
-			s := infos[id].Severity
-			switch {
-			case s.Score != nil && (f.Severity.Score == nil || *s.Score > *f.Severity.Score):
-				f.Severity = s
-			case f.Severity.Score == nil && s.Score == nil && RatingRank(s.Rating) > RatingRank(f.Severity.Rating):
-				f.Severity = s
-			}
-		}
-	}
-	if f.Severity.Rating == "" {
-		f.Severity.Rating = RatingUnknown
-	}
 	delete(aliases, f.Advisory)
 	f.Aliases = sortedKeys(aliases)
-	f.FixedIn = fixedVersions(pkg, group, h)
+	f.FixedIn = fixedVersions(vc, pkg, group, h)
 	return f
 }
 
 // fixedVersions lists the fixed versions above the package's version in the matched ranges,
 // lowest first (the first is the smallest upgrade that leaves the affected range), written the
 // way the SBOM writes versions (Go: "v0.7.0", standard library: "go1.21.5").
-func fixedVersions(pkg Package, group []string, h map[string][]Affected) []string {
+func fixedVersions(vc *versionCache, pkg Package, group []string, h map[string][]Affected) []string {
 	eco := semanticEcosystem(pkg.Ecosystem)
-	v, err := parseVersion(pkg.Version, eco)
+	v, err := vc.parse(pkg.Version, eco)
 	if err != nil {
 		return []string{}
 	}
@@ -307,7 +425,7 @@ func fixedVersions(pkg Package, group []string, h map[string][]Affected) []strin
 					if _, ok := seen[e.Fixed]; ok {
 						continue
 					}
-					fv, err := parseVersion(e.Fixed, eco)
+					fv, err := vc.parse(e.Fixed, eco)
 					if err != nil {
 						continue
 					}
@@ -339,30 +457,31 @@ func semanticEcosystem(eco string) string {
 	return base
 }
 
-func parseVersion(s, eco string) (semantic.Version, error) {
-	return semantic.Parse(s, eco)
-}
-
 // AffectsVersion reports whether version (as the ecosystem writes it: Go without the leading
 // "v") falls in af: listed in versions, or inside one of the SEMVER/ECOSYSTEM ranges.
 func AffectsVersion(ecosystem, version string, af Affected) bool {
+	return affectsVersion(nil, ecosystem, version, af)
+}
+
+// affectsVersion is AffectsVersion with parsed versions taken from vc (nil: parse each time).
+func affectsVersion(vc *versionCache, ecosystem, version string, af Affected) bool {
 	if slices.Contains(af.Versions, version) {
 		return true
 	}
 	eco := semanticEcosystem(ecosystem)
-	v, err := parseVersion(version, eco)
+	v, err := vc.parse(version, eco)
 	if err != nil {
 		return false // a version the ecosystem cannot order matches only an exact listing
 	}
 	for _, lv := range af.Versions {
-		if p, err := parseVersion(lv, eco); err == nil {
+		if p, err := vc.parse(lv, eco); err == nil {
 			if c, err := v.Compare(p); err == nil && c == 0 {
 				return true
 			}
 		}
 	}
 	for _, r := range af.Ranges {
-		if rangeIncludes(v, eco, r.Events) {
+		if rangeIncludes(vc, v, eco, r.Events) {
 			return true
 		}
 	}
@@ -372,7 +491,7 @@ func AffectsVersion(ecosystem, version string, af Affected) bool {
 // rangeIncludes evaluates OSV range events as the OSV specification's algorithm does: events
 // sorted by version ("introduced: 0" lowest), the last event at or below v decides, with
 // last_affected inclusive; when the range has limit events, v must also be below one of them.
-func rangeIncludes(v semantic.Version, eco string, events []Event) bool {
+func rangeIncludes(vc *versionCache, v semantic.Version, eco string, events []Event) bool {
 	type pe struct {
 		e        Event
 		ver      semantic.Version
@@ -390,7 +509,7 @@ func rangeIncludes(v semantic.Version, eco string, events []Event) bool {
 		case e.Limit == "*":
 			x.infinite = true
 		default:
-			p, err := parseVersion(s, eco)
+			p, err := vc.parse(s, eco)
 			if err != nil {
 				return false // cannot order the range: do not guess
 			}

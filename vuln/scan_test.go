@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -152,6 +153,14 @@ func TestScanTelegraf(t *testing.T) {
 			i := slices.IndexFunc(res.Findings, func(f vuln.Finding) bool { return f.Advisory == "GO-2023-2102" })
 			if i < 0 || res.Findings[i].Component.Name != "golang.org/x/net" || !slices.Equal(res.Findings[i].FixedIn, []string{"v0.17.0"}) {
 				t.Errorf("GO-2023-2102: %+v", res.Findings[i])
+			}
+			// The version cache changes nothing: the same findings, field by field.
+			uncached, err := vuln.MatchUncached(ctx, st, components(t, path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(res, uncached) {
+				t.Errorf("cached and uncached matching differ: %d vs %d findings", len(res.Findings), len(uncached.Findings))
 			}
 		})
 	}
