@@ -168,4 +168,105 @@ func TestBrowserVulnerabilityScreens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Set one component's support with its row form (approvers may edit too) and look again.
+	comps, err := h.st.SBOMComponents(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := -1
+	for i, c := range comps {
+		if c.Name == "github.com/containerd/containerd" {
+			row = i
+		}
+	}
+	if row < 0 {
+		t.Fatal("containerd is not in the SBOM")
+	}
+	sel := fmt.Sprintf("#c-%d", row)
+	var flash, coverage string
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(sel+` select[name=support]`, "actively-maintained", chromedp.ByQuery),
+		chromedp.SetValue(sel+` input[name=end_of_support]`, "2027-12-31", chromedp.ByQuery),
+		chromedp.Click(sel+` button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+		chromedp.Text(`tr[data-element="support"] td.num`, &coverage, chromedp.ByQuery),
+		shot(dir, "12b-sbom-support-saved"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(flash, "actively maintained until 2027-12-31") || !strings.HasPrefix(strings.TrimSpace(coverage), "1 / ") {
+		t.Errorf("after saving containerd's support: flash %q, coverage %q", flash, coverage)
+	}
+}
+
+// TestBrowserComponentSupport sets one component's level of support and end of support with
+// its row form on the SBOM page in a real browser, and sees the row and the quality score change.
+func TestBrowserComponentSupport(t *testing.T) {
+	ctx := browser(t)
+	h, b := pumpHarness(t, "")
+	dir := os.Getenv("VIGIL_SCREENSHOTS")
+	var before, after, flash, level, date, loc, coverage string
+	row := `#c-1` // wolfSSL (row 0 is the device itself)
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(h.ts.URL+"/login"),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		chromedp.SendKeys(`#email`, "editor@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, testPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`svg.heatmap`, chromedp.ByQuery),
+		chromedp.Navigate(fmt.Sprintf("%s/sboms/%d", h.ts.URL, b.ID)),
+		chromedp.WaitVisible(row+` .row-form`, chromedp.ByQuery),
+		chromedp.Text(`main .card h2`, &before, chromedp.ByQuery),
+		shot(dir, "13-sbom-support-before"),
+		chromedp.SetValue(row+` select[name=support]`, "actively-maintained", chromedp.ByQuery),
+		chromedp.SetValue(row+` input[name=end_of_support]`, "2027-12-31", chromedp.ByQuery),
+		chromedp.Click(row+` button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.flash`, chromedp.ByQuery),
+		chromedp.Text(`.flash`, &flash, chromedp.ByQuery),
+		chromedp.Text(`main .card h2`, &after, chromedp.ByQuery),
+		chromedp.Value(row+` select[name=support]`, &level, chromedp.ByQuery),
+		chromedp.Value(row+` input[name=end_of_support]`, &date, chromedp.ByQuery),
+		chromedp.Text(`tr[data-element="support"] td.num`, &coverage, chromedp.ByQuery),
+		chromedp.Location(&loc),
+		shot(dir, "14-sbom-support-after"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == after || !strings.HasPrefix(after, "Quality: ") {
+		t.Errorf("quality did not change: %q -> %q", before, after)
+	}
+	if !strings.Contains(flash, "wolfSSL 5.6.4: actively maintained until 2027-12-31") || level != "actively-maintained" || date != "2027-12-31" || !strings.HasSuffix(loc, "#c-1") {
+		t.Errorf("after saving: flash %q, row %q %q, location %q", flash, level, date, loc)
+	}
+	if strings.TrimSpace(coverage) != "1 / 3" {
+		t.Errorf("level of support coverage %q, want 1 / 3", coverage)
+	}
+	if sc := sidecarOf(t, h, b.ID); sc == nil || len(sc.Components) != 1 || sc.Components[0].EndOfSupport != "2027-12-31" {
+		t.Errorf("stored support file: %+v", sc)
+	}
+	// Viewers see the values, read-only.
+	var forms int
+	var cell string
+	err = chromedp.Run(ctx,
+		chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		chromedp.SendKeys(`#email`, "viewer@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, testPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`svg.heatmap`, chromedp.ByQuery),
+		chromedp.Navigate(fmt.Sprintf("%s/sboms/%d", h.ts.URL, b.ID)),
+		chromedp.WaitVisible(row, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("form.row-form, #bulk-support").length`, &forms),
+		chromedp.Text(row+` td.support`, &cell, chromedp.ByQuery),
+		shot(dir, "15-sbom-support-viewer"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forms != 0 || !strings.Contains(cell, "actively maintained") || !strings.Contains(cell, "until 2027-12-31") {
+		t.Errorf("viewer: %d forms, row %q", forms, cell)
+	}
 }

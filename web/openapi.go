@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/vigil-med/vigil/sbom"
 )
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
@@ -15,28 +17,30 @@ var apiDocs = map[string]struct {
 	resp    string // response schema name
 	status  string
 }{
-	"GET /healthz":                                {"Liveness and database check", "", "Health", "200"},
-	"GET /metrics":                                {"Prometheus metrics (text format)", "", "", "200"},
-	"GET /api/openapi.json":                       {"This document", "", "", "200"},
-	"GET /api/v1/products":                        {"List products", "", "ProductPage", "200"},
-	"POST /api/v1/products":                       {"Create a product", "ProductInput", "Product", "201"},
-	"GET /api/v1/products/{id}":                   {"Get a product", "", "Product", "200"},
-	"GET /api/v1/products/{id}/versions":          {"List the versions of a product", "", "VersionPage", "200"},
-	"POST /api/v1/products/{id}/versions":         {"Create a device version from a vigil/device/v1 profile", "VersionInput", "DeviceVersion", "201"},
-	"GET /api/v1/versions/{id}":                   {"A device version with readiness per market and regime verdicts", "", "VersionDetail", "200"},
-	"GET /api/v1/versions/{id}/requirements":      {"Applicable requirements with their assessment (filters: status, market, regime)", "", "RequirementPage", "200"},
-	"PUT /api/v1/versions/{id}/assessments/{rid}": {"Set the assessment of one requirement (met and not-applicable need the approver role)", "AssessmentInput", "Assessment", "200"},
-	"GET /api/v1/versions/{id}/evidence":          {"List evidence of a device version", "", "EvidencePage", "200"},
-	"POST /api/v1/versions/{id}/evidence":         {"Upload evidence (multipart: file, title, link=requirement:<id>|control:<CO-xx>, repeatable)", "EvidenceUpload", "Evidence", "201"},
-	"GET /api/v1/evidence/{eid}":                  {"Evidence metadata", "", "Evidence", "200"},
-	"GET /api/v1/evidence/{eid}/content":          {"Download evidence content", "", "", "200"},
-	"POST /api/v1/versions/{id}/sboms":            {"Store an SBOM for a device version (multipart: file, label, replace=true); computes its findings and carries VEX decisions forward", "SBOMUpload", "SBOMImport", "201"},
-	"GET /api/v1/versions/{id}/sboms":             {"List the SBOMs of a device version", "", "SBOMPage", "200"},
-	"GET /api/v1/versions/{id}/findings":          {"Findings of a device version over all its SBOMs, with their VEX decision (filters: severity=critical,high, kev=true, status=<VEX status>|untriaged, resolved=true)", "", "FindingPage", "200"},
-	"PUT /api/v1/versions/{id}/findings/vex":      {"Record the VEX decision on one finding (not_affected and fixed need the approver role)", "VEXInput", "VEXStatement", "200"},
-	"GET /api/v1/versions/{id}/vex":               {"The VEX document of a device version (format=openvex|cyclonedx|csaf, namespace=<CSAF publisher URL>)", "", "", "200"},
-	"GET /api/v1/advisories/{aid}/impact":         {"Device versions a vulnerability (any of its IDs: GO-, GHSA-, CVE-) affects, with fixed versions and VEX decisions", "", "Impact", "200"},
-	"GET /api/v1/findings/new":                    {"Open findings first seen since a time, across the portfolio (since=RFC 3339, default 7 days ago)", "", "FindingPage", "200"},
+	"GET /healthz":                                     {"Liveness and database check", "", "Health", "200"},
+	"GET /metrics":                                     {"Prometheus metrics (text format)", "", "", "200"},
+	"GET /api/openapi.json":                            {"This document", "", "", "200"},
+	"GET /api/v1/products":                             {"List products", "", "ProductPage", "200"},
+	"POST /api/v1/products":                            {"Create a product", "ProductInput", "Product", "201"},
+	"GET /api/v1/products/{id}":                        {"Get a product", "", "Product", "200"},
+	"GET /api/v1/products/{id}/versions":               {"List the versions of a product", "", "VersionPage", "200"},
+	"POST /api/v1/products/{id}/versions":              {"Create a device version from a vigil/device/v1 profile", "VersionInput", "DeviceVersion", "201"},
+	"GET /api/v1/versions/{id}":                        {"A device version with readiness per market and regime verdicts", "", "VersionDetail", "200"},
+	"GET /api/v1/versions/{id}/requirements":           {"Applicable requirements with their assessment (filters: status, market, regime)", "", "RequirementPage", "200"},
+	"PUT /api/v1/versions/{id}/assessments/{rid}":      {"Set the assessment of one requirement (met and not-applicable need the approver role)", "AssessmentInput", "Assessment", "200"},
+	"GET /api/v1/versions/{id}/evidence":               {"List evidence of a device version", "", "EvidencePage", "200"},
+	"POST /api/v1/versions/{id}/evidence":              {"Upload evidence (multipart: file, title, link=requirement:<id>|control:<CO-xx>, repeatable)", "EvidenceUpload", "Evidence", "201"},
+	"GET /api/v1/evidence/{eid}":                       {"Evidence metadata", "", "Evidence", "200"},
+	"GET /api/v1/evidence/{eid}/content":               {"Download evidence content", "", "", "200"},
+	"POST /api/v1/versions/{id}/sboms":                 {"Store an SBOM for a device version (multipart: file, label, replace=true); computes its findings and carries VEX decisions forward", "SBOMUpload", "SBOMImport", "201"},
+	"GET /api/v1/versions/{id}/sboms":                  {"List the SBOMs of a device version", "", "SBOMPage", "200"},
+	"GET /api/v1/sboms/{sid}/components":               {"Components of a stored SBOM with their level of support and end-of-support date (from the SBOM or its support file)", "", "SBOMComponentPage", "200"},
+	"PUT /api/v1/sboms/{sid}/components/{ref}/support": {"Set the level of support and end-of-support date of one component ({ref}: its bom-ref or SPDXID, percent-encoded); stored in the SBOM's support file (vigil/sbom-support/v1), quality score recomputed", "ComponentSupportInput", "ComponentSupportResult", "200"},
+	"GET /api/v1/versions/{id}/findings":               {"Findings of a device version over all its SBOMs, with their VEX decision (filters: severity=critical,high, kev=true, status=<VEX status>|untriaged, resolved=true)", "", "FindingPage", "200"},
+	"PUT /api/v1/versions/{id}/findings/vex":           {"Record the VEX decision on one finding (not_affected and fixed need the approver role)", "VEXInput", "VEXStatement", "200"},
+	"GET /api/v1/versions/{id}/vex":                    {"The VEX document of a device version (format=openvex|cyclonedx|csaf, namespace=<CSAF publisher URL>)", "", "", "200"},
+	"GET /api/v1/advisories/{aid}/impact":              {"Device versions a vulnerability (any of its IDs: GO-, GHSA-, CVE-) affects, with fixed versions and VEX decisions", "", "Impact", "200"},
+	"GET /api/v1/findings/new":                         {"Open findings first seen since a time, across the portfolio (since=RFC 3339, default 7 days ago)", "", "FindingPage", "200"},
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
@@ -67,6 +71,8 @@ func (s *Server) openAPIDoc() map[string]any {
 	vexJustification := map[string]any{"type": "string", "enum": []string{"component_not_present", "vulnerable_code_not_present",
 		"vulnerable_code_cannot_be_controlled_by_adversary", "vulnerable_code_not_in_execute_path", "inline_mitigations_already_exist"}}
 	strList := map[string]any{"type": "array", "items": str}
+	supportLevel := map[string]any{"type": "string", "enum": sbom.SupportLevels}
+	date := map[string]any{"type": "string", "format": "date"}
 	schemas := map[string]any{
 		"Error":         obj([]string{"error"}, map[string]any{"error": obj([]string{"status", "message"}, map[string]any{"status": integ, "message": str})}),
 		"Health":        obj([]string{"status"}, map[string]any{"status": str, "database": str, "catalog": str, "version": str}),
@@ -94,7 +100,20 @@ func (s *Server) openAPIDoc() map[string]any {
 		"SBOM": obj([]string{"id", "device_version_id", "label", "format", "sha256", "components"}, map[string]any{"id": integ, "device_version_id": integ, "label": str,
 			"format": str, "spec_version": str, "encoding": str, "subject_name": str, "subject_version": str, "filename": str, "size": integ, "sha256": str,
 			"components": integ, "quality": integ, "uploaded_by": str, "uploaded_at": dtime}),
-		"SBOMPage":  pageOf("SBOM"),
+		"SBOMPage": pageOf("SBOM"),
+		"SBOMComponent": obj([]string{"ref", "name"}, map[string]any{"ref": str, "name": str, "version": str, "purl": str, "supplier": str,
+			"primary": map[string]any{"type": "boolean", "description": "the SBOM's primary component (the device itself); no support data is asked of it"},
+			"support": supportLevel, "end_of_support": date, "support_note": str,
+			"support_source": map[string]any{"type": "string", "enum": []string{"sbom", "sidecar"}}}),
+		"SBOMComponentPage": pageOf("SBOMComponent"),
+		"ComponentSupportInput": obj(nil, map[string]any{
+			"support":        map[string]any{"type": "string", "enum": append([]string{""}, sbom.SupportLevels...), "description": "level of support; \"\" removes it from the support file, absent keeps it"},
+			"end_of_support": map[string]any{"type": "string", "description": "YYYY-MM-DD; \"\" removes it from the support file, absent keeps it"},
+			"note":           map[string]any{"type": "string", "description": "justification or remark (FDA expects one when no date can be given); absent keeps it"}}),
+		"SupportEntry": obj(nil, map[string]any{"purl": str, "name": str, "version": str, "support": supportLevel, "end_of_support": date, "note": str}),
+		"ComponentSupportResult": obj([]string{"ref", "name", "changed"}, map[string]any{"ref": str, "name": str, "version": str, "purl": str,
+			"before": ref("SupportEntry"), "after": ref("SupportEntry"), "changed": boolean, "support": supportLevel, "end_of_support": date, "note": str,
+			"source": map[string]any{"type": "string", "enum": []string{"sbom", "sidecar"}}, "quality": integ, "support_sha256": str}),
 		"Severity":  obj([]string{"rating"}, map[string]any{"rating": str, "score": map[string]any{"type": "number"}, "cvss_vector": str}),
 		"Component": obj([]string{"name"}, map[string]any{"name": str, "version": str, "purl": str}),
 		"VEXInput": obj([]string{"advisory", "status"}, map[string]any{"advisory": str, "component": map[string]any{"type": "string", "description": "package URL, component key or name; optional when the advisory hits one component"},
@@ -131,7 +150,7 @@ func (s *Server) openAPIDoc() map[string]any {
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Pattern, -1) {
 			schema := integ
-			if m[1] == "rid" || m[1] == "aid" {
+			if m[1] == "rid" || m[1] == "aid" || m[1] == "ref" {
 				schema = str
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})

@@ -163,12 +163,20 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 
 // redirect after a successful form post, with a short message for the next page.
 func redirect(w http.ResponseWriter, r *http.Request, to, flash string) error {
+	return redirectTo(w, r, to, flash, "")
+}
+
+// redirectTo is redirect to a place in the page: #anchor (an element id) follows the query.
+func redirectTo(w http.ResponseWriter, r *http.Request, to, flash, anchor string) error {
 	if flash != "" {
 		sep := "?"
 		if strings.Contains(to, "?") {
 			sep = "&"
 		}
 		to += sep + "flash=" + template.URLQueryEscaper(flash)
+	}
+	if anchor != "" {
+		to += "#" + anchor
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil

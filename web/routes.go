@@ -45,6 +45,7 @@ func (s *Server) routeTable() []Route {
 		r("POST", "/versions/{id}/vex", auth.PermEdit, s.setVEX),
 		r("GET", "/sboms/{sid}", auth.PermRead, s.sbomView),
 		r("POST", "/sboms/{sid}/support", auth.PermEdit, s.uploadSupport),
+		r("POST", "/sboms/{sid}/components/support", auth.PermEdit, s.setComponentSupport),
 		r("GET", "/sboms/{sid}/support-template", auth.PermRead, s.supportTemplate),
 		r("GET", "/vulnerabilities", auth.PermRead, s.vulnerabilitiesView),
 		r("GET", "/catalog", auth.PermRead, s.catalogView),
@@ -72,6 +73,8 @@ func (s *Server) routeTable() []Route {
 		api("GET", "/api/v1/evidence/{eid}/content", auth.PermRead, s.downloadEvidence),
 		api("POST", "/api/v1/versions/{id}/sboms", auth.PermEdit, s.apiUploadSBOM),
 		api("GET", "/api/v1/versions/{id}/sboms", auth.PermRead, s.apiListSBOMs),
+		api("GET", "/api/v1/sboms/{sid}/components", auth.PermRead, s.apiSBOMComponents),
+		api("PUT", "/api/v1/sboms/{sid}/components/{ref}/support", auth.PermEdit, s.apiSetComponentSupport),
 		api("GET", "/api/v1/versions/{id}/findings", auth.PermRead, s.apiListFindings),
 		api("PUT", "/api/v1/versions/{id}/findings/vex", auth.PermEdit, s.apiSetVEX), // not_affected/fixed: approvers (checked in the handler)
 		api("GET", "/api/v1/versions/{id}/vex", auth.PermRead, s.apiExportVEX),

@@ -165,13 +165,36 @@ type sbomPage struct {
 	Base
 	V          store.DeviceVersion
 	SBOM       store.SBOM
-	Components []store.SBOMComponent
+	Components []componentRow
 	Report     *sbom.Report
 	Worst      []sbom.ComponentReport
 	Error      string
+	ErrorRef   string // the component a refused row form was for: its row is marked
+	ErrorRow   int    // its row index, or -1
 	HasSupport bool
 	Unmatched  int
-	Support    map[string]sbom.Component // by name@version, after the sidecar
+	Levels     []string
+	Suppliers  []supplierCount
+	Editable   int            // components whose support can be set (all but the primary one)
+	RowOf      map[string]int // component ref -> row index, for links to rows
+}
+
+// componentRow is one row of the SBOM page's component table: the stored component with its
+// support data as it reads after the support file.
+type componentRow struct {
+	store.SBOMComponent
+	Index        int
+	Supplier     string
+	Support      string
+	EndOfSupport string
+	Note         string
+	Source       string // "sbom" or "sidecar"
+	Primary      bool   // the device itself: FDA asks no support data of it
+}
+
+type supplierCount struct {
+	Name  string
+	Count int
 }
 
 func (s *Server) sbomByID(r *http.Request) (store.SBOM, error) {
@@ -208,6 +231,11 @@ func (s *Server) sbomView(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderSBOM(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
+	return s.renderSBOMWith(w, r, status, errMsg, "")
+}
+
+// renderSBOMWith renders the SBOM page; errRef marks the component row a refused form was for.
+func (s *Server) renderSBOMWith(w http.ResponseWriter, r *http.Request, status int, errMsg, errRef string) error {
 	ctx := r.Context()
 	b, err := s.sbomByID(r)
 	if err != nil {
@@ -221,7 +249,10 @@ func (s *Server) renderSBOM(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
-	p := sbomPage{Base: s.base(r, b.Filename, "dashboard"), V: v, SBOM: b, Components: comps, Error: errMsg, Support: map[string]sbom.Component{}}
+	p := sbomPage{Base: s.base(r, b.Filename, "dashboard"), V: v, SBOM: b, Error: errMsg, ErrorRef: errRef, ErrorRow: -1, Levels: sbom.SupportLevels}
+	for i, c := range comps {
+		p.Components = append(p.Components, componentRow{SBOMComponent: c, Index: i})
+	}
 	doc, sc, unmatched, err := s.sbomDoc(r, b)
 	if err != nil {
 		if _, ok := err.(*httpError); !ok {
@@ -229,10 +260,36 @@ func (s *Server) renderSBOM(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		p.Error = err.Error()
 	} else {
-		p.HasSupport, p.Unmatched = sc != nil, len(unmatched)
-		for _, c := range doc.Components {
-			p.Support[c.Name+"@"+c.Version] = c
+		p.HasSupport, p.Unmatched = sc != nil && len(sc.Components) > 0, len(unmatched)
+		// Stored components are the document's, in order; refs are unique in a document.
+		byRef := make(map[string]int, len(p.Components))
+		for i, c := range p.Components {
+			byRef[c.Ref] = i
 		}
+		p.RowOf = byRef
+		if i, ok := byRef[errRef]; ok && errRef != "" {
+			p.ErrorRow = i
+		}
+		suppliers := map[string]int{}
+		for _, c := range doc.Components {
+			i, ok := byRef[c.Ref]
+			if !ok {
+				continue
+			}
+			row := &p.Components[i]
+			row.Supplier, row.Support, row.EndOfSupport, row.Note, row.Source = c.Supplier, c.Support, c.EndOfSupport, c.SupportNote, c.SupportSource
+			row.Primary = c.Ref == doc.Root
+			if !row.Primary {
+				p.Editable++
+				if sup := strings.TrimSpace(c.Supplier); sup != "" {
+					suppliers[sup]++
+				}
+			}
+		}
+		for name, n := range suppliers {
+			p.Suppliers = append(p.Suppliers, supplierCount{Name: name, Count: n})
+		}
+		slices.SortFunc(p.Suppliers, func(a, b supplierCount) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 		p.Report = sbom.Check(doc, sbom.CheckOptions{Now: s.now()})
 		p.Worst = p.Report.Component[:min(len(p.Report.Component), 25)]
 	}

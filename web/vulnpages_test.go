@@ -100,8 +100,11 @@ func TestVulnerabilityPages(t *testing.T) {
 	if r := editor.postMultipart(fmt.Sprintf("/sboms/%d/support", sboms[0].ID), ct, body); r.status != http.StatusSeeOther {
 		t.Fatalf("support file: %d %s", r.status, trim(r.body))
 	}
-	if sp := editor.get(fmt.Sprintf("/sboms/%d", sboms[0].ID)); !strings.Contains(sp.body, "A support file is applied") || !strings.Contains(sp.body, "until 2027-12-31") {
-		t.Errorf("SBOM page after support file: %s", trim(sp.body))
+	if sp := editor.get(fmt.Sprintf("/sboms/%d", sboms[0].ID)); !strings.Contains(sp.body, "A support file is applied") || !strings.Contains(sp.body, `value="2027-12-31"`) {
+		t.Errorf("SBOM page after support file (editor): %s", trim(sp.body))
+	}
+	if sp := h.login(auth.Viewer).get(fmt.Sprintf("/sboms/%d", sboms[0].ID)); !strings.Contains(sp.body, "until 2027-12-31") || strings.Contains(sp.body, "components/support") {
+		t.Errorf("SBOM page after support file (viewer): %s", trim(sp.body))
 	}
 	// Export through the API with the browser session.
 	ex := approver.get(fmt.Sprintf("/api/v1/versions/%d/vex?format=openvex", v.ID))

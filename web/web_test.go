@@ -19,7 +19,7 @@ import (
 // concrete fills a route pattern with IDs that exist.
 func (h *harness) concrete(pattern string, evID, tokID int64) string {
 	v, rid := h.firstVersion()
-	r := strings.NewReplacer("{$}", "", "{rid}", rid, "{eid}", fmt.Sprint(evID), "{uid}", fmt.Sprint(h.users[auth.Viewer].ID), "{tid}", fmt.Sprint(tokID), "{aid}", "CVE-2021-44228", "{sid}", "1")
+	r := strings.NewReplacer("{$}", "", "{rid}", rid, "{eid}", fmt.Sprint(evID), "{uid}", fmt.Sprint(h.users[auth.Viewer].ID), "{tid}", fmt.Sprint(tokID), "{aid}", "CVE-2021-44228", "{sid}", "1", "{ref}", "pkg%3Agolang%2Fexample.com%2Fnone%40v1")
 	p := r.Replace(pattern)
 	if strings.Contains(p, "/products/{id}") {
 		p = strings.Replace(p, "{id}", fmt.Sprint(v.ProductID), 1)
@@ -48,14 +48,16 @@ var wantPerm = map[string]string{
 	"GET /evidence/{eid}/download": "viewer", "GET /catalog": "viewer", "GET /catalog/{id}": "viewer",
 	"GET /audit": "admin", "GET /admin/users": "admin", "POST /admin/users": "admin", "POST /admin/users/{uid}": "admin",
 	"GET /versions/{id}/findings": "viewer", "POST /versions/{id}/sboms": "editor", "POST /versions/{id}/vex": "editor",
-	"GET /sboms/{sid}": "viewer", "POST /sboms/{sid}/support": "editor", "GET /sboms/{sid}/support-template": "viewer", "GET /vulnerabilities": "viewer",
+	"GET /sboms/{sid}": "viewer", "POST /sboms/{sid}/support": "editor", "POST /sboms/{sid}/components/support": "editor",
+	"GET /sboms/{sid}/support-template": "viewer", "GET /vulnerabilities": "viewer",
 	"GET /account": "viewer", "POST /account/tokens": "viewer", "POST /account/tokens/{tid}/revoke": "viewer",
 	"GET /api/v1/products": "viewer", "POST /api/v1/products": "editor", "GET /api/v1/products/{id}": "viewer",
 	"GET /api/v1/products/{id}/versions": "viewer", "POST /api/v1/products/{id}/versions": "editor",
 	"GET /api/v1/versions/{id}": "viewer", "GET /api/v1/versions/{id}/requirements": "viewer",
 	"PUT /api/v1/versions/{id}/assessments/{rid}": "editor", "GET /api/v1/versions/{id}/evidence": "viewer",
 	"POST /api/v1/versions/{id}/evidence": "editor", "GET /api/v1/evidence/{eid}": "viewer", "GET /api/v1/evidence/{eid}/content": "viewer",
-	"POST /api/v1/versions/{id}/sboms": "editor", "GET /api/v1/versions/{id}/sboms": "viewer", "GET /api/v1/versions/{id}/findings": "viewer",
+	"POST /api/v1/versions/{id}/sboms": "editor", "GET /api/v1/versions/{id}/sboms": "viewer", "GET /api/v1/sboms/{sid}/components": "viewer",
+	"PUT /api/v1/sboms/{sid}/components/{ref}/support": "editor", "GET /api/v1/versions/{id}/findings": "viewer",
 	"PUT /api/v1/versions/{id}/findings/vex": "editor", "GET /api/v1/versions/{id}/vex": "viewer",
 	"GET /api/v1/advisories/{aid}/impact": "viewer", "GET /api/v1/findings/new": "viewer",
 }
