@@ -41,7 +41,8 @@ versions that fix it, the SBOMs that list it and its current VEX decision.`,
   vigil impact GO-2022-0969 --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openAppStore(e.ctx, &db)
+			// Impact only reads: open read-only, so that it never changes the database.
+			st, err := openReadOnly(e.ctx, store.Config{DataDir: db.data, DatabaseURL: db.url}, "")
 			if err != nil {
 				return err
 			}

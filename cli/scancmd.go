@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +19,76 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-med/vigil/sbom"
+	"github.com/vigil-med/vigil/store"
 	"github.com/vigil-med/vigil/vuln"
 )
+
+// openReadOnly opens a database that a command only reads (scan, impact, vulndb stats) with
+// store.Config.ReadOnly: it works on a file the user cannot write, on read-only media, and
+// never changes the database. It is not migrated: a schema other than this vigil's is a usage
+// error (exit 2) saying what to do. file is the --db file, or "" for the application database
+// of cfg.
+func openReadOnly(ctx context.Context, cfg store.Config, file string) (*store.Store, error) {
+	cfg.ReadOnly = true
+	if file != "" {
+		if fi, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("--db %s: no such vulnerability database; create it with `vigil vulndb import PATH... --db %s`", file, file)
+		} else if err != nil {
+			return nil, usagef("--db %s: %v", file, err)
+		} else if fi.IsDir() {
+			return nil, usagef("--db %s: is a directory; expected a database file", file)
+		}
+	}
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && file == "" {
+			return nil, usageError{fmt.Errorf("%w (is --data / VIGIL_DATA right? `vigil migrate` creates the database, `vigil vulndb import` loads advisories)", err)}
+		}
+		if file != "" && errors.Is(err, store.ErrInvalid) {
+			return nil, usagef("--db %s: %w", file, err)
+		}
+		return nil, err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		var se *store.SchemaError
+		if !errors.As(err, &se) {
+			return nil, err
+		}
+		return nil, usageError{schemaMismatch(se, file)}
+	}
+	return st, nil
+}
+
+// schemaMismatchError explains a schema mismatch of a database opened read-only; it matches
+// store.ErrSchema.
+type schemaMismatchError struct {
+	msg string
+	err *store.SchemaError
+}
+
+func (e *schemaMismatchError) Error() string { return e.msg }
+func (e *schemaMismatchError) Unwrap() error { return e.err }
+
+func schemaMismatch(se *store.SchemaError, file string) error {
+	var msg string
+	switch {
+	case file == "" && se.Current < se.Latest:
+		msg = se.Error() + " (this command only reads the database and does not migrate it)"
+	case file == "":
+		msg = se.Error()
+	case se.Current == 0:
+		msg = fmt.Sprintf("--db %s: not a vigil vulnerability database (no schema); load advisories into it with `vigil vulndb import PATH... --db %s`", file, file)
+	case se.Current < se.Latest:
+		msg = fmt.Sprintf("--db %s: the database schema is at version %d, this vigil needs %d; this command only reads the database and does not migrate it: "+
+			"update the file (or a writable copy of it) with `vigil vulndb import PATH... --db %s` or `vigil vulndb sync --db %s`, which migrate it first",
+			file, se.Current, se.Latest, file, file)
+	default:
+		msg = fmt.Sprintf("--db %s: the database schema is at version %d, newer than the %d this vigil knows: it was written by a newer vigil; upgrade vigil",
+			file, se.Current, se.Latest)
+	}
+	return &schemaMismatchError{msg: msg, err: se}
+}
 
 // failOnLevels are the values of `scan --fail-on`.
 var failOnLevels = []string{"critical", "high", "medium", "low", "kev", "any"}
@@ -61,6 +133,10 @@ maven, nuget, gem, composer, hex, pub, swift, github); the Go standard library (
 matched against the Go database's "stdlib". Each (component, vulnerability) is reported once:
 advisories whose IDs or aliases overlap (GO-…, GHSA-…, CVE-…) are merged, withdrawn advisories are
 skipped, and findings carry the CVSS base score, the CISA KEV flag and the EPSS score of their CVEs.
+
+The database is opened read-only and never changed, so it may be a file you cannot write or
+on read-only media; it is not migrated either: a database of an older schema is refused, and
+` + "`vigil vulndb import PATH... --db FILE`" + ` (on a writable copy) brings it up to date.
 
 --fail-on exits 1 when a finding is at least that severe (critical, high, medium, low by CVSS
 rating; kev: known exploited; any: any finding, including those without a score).`,

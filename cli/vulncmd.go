@@ -46,14 +46,21 @@ func (v *vulnDBFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&v.file, "db", "", "vulnerability database file (SQLite) made by `vigil vulndb import`; default: the --data / --database-url database")
 }
 
-// open opens the database. create: a missing --db file is created (import, sync); otherwise it
-// is an error. A --db file is a database of its own and is migrated as needed; the application
-// database must already be at this vigil's schema (run `vigil migrate`), except that an empty one
-// is created when create is set.
+// open opens the database. create (import, sync): a missing --db file is created, and a --db
+// file is a database of its own, migrated as needed; the application database must already be
+// at this vigil's schema (run `vigil migrate`), except that an empty one is created. Without
+// create (scan, stats) the database is opened read-only and never changed: a missing file is an
+// error, and a schema other than this vigil's is refused rather than migrated (openReadOnly).
 func (v *vulnDBFlags) open(ctx context.Context, create bool) (*store.Store, error) {
+	if !create {
+		if v.file != "" {
+			return openReadOnly(ctx, store.Config{SQLiteFile: v.file}, v.file)
+		}
+		return openReadOnly(ctx, store.Config{DataDir: v.data, DatabaseURL: v.url}, "")
+	}
 	if v.file != "" {
 		if fi, err := os.Stat(v.file); err != nil {
-			if !errors.Is(err, os.ErrNotExist) || !create {
+			if !errors.Is(err, os.ErrNotExist) {
 				return nil, usagef("--db %s: no such vulnerability database; create it with `vigil vulndb import PATH... --db %s`", v.file, v.file)
 			}
 			v.created = true
@@ -76,7 +83,7 @@ func (v *vulnDBFlags) open(ctx context.Context, create bool) (*store.Store, erro
 	}
 	cur, _, err := st.SchemaVersion(ctx)
 	if err == nil {
-		if cur == 0 && create {
+		if cur == 0 {
 			err = st.Migrate(ctx)
 		} else {
 			err = st.CheckSchema(ctx)

@@ -9,6 +9,8 @@
 // single write connection whose transactions begin IMMEDIATE, on PostgreSQL by a transaction-level
 // advisory lock taken at the start of every write transaction (so several vigil processes may
 // share one database). Reads use a separate pool and never wait for writers (SQLite WAL mode).
+// A store opened with [Config.ReadOnly] has only the read pool and refuses every write with
+// [ErrReadOnly].
 //
 // A few writes are deliberately not audited: login-failure counters (written by unauthenticated
 // requests, for throttling only), the last-seen/last-used touch of sessions and API tokens, and
@@ -48,8 +50,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -71,6 +74,9 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrSchema: the database schema is not the version this binary needs.
 	ErrSchema = errors.New("schema version mismatch")
+	// ErrReadOnly: a write was attempted on a store opened with [Config.ReadOnly] (or the
+	// database refused a write because it is read-only).
+	ErrReadOnly = errors.New("database is open read-only")
 )
 
 // Config says where the data lives.
@@ -86,6 +92,23 @@ type Config struct {
 	SQLiteFile string
 	// Logger, if set, receives one line per applied migration. Secrets are never logged.
 	Logger *slog.Logger
+	// ReadOnly opens the database for reading only, for commands that only read (scan, impact,
+	// vulndb stats), so that they work on a database they cannot write and never change it.
+	// [Store.Transact] and the store's write methods then fail with ErrReadOnly; the caller
+	// checks the schema ([Store.CheckSchema]) instead of migrating.
+	//
+	// SQLite: nothing is created, neither the directory nor the file (a missing file is an
+	// error naming it), and the journal mode is left as it is. When the database has no -wal,
+	// -shm or -journal file next to it, no process has it open, and it is read as immutable
+	// (SQLite's immutable=1: no locks, and no -wal/-shm files are created, so a read-only
+	// directory or medium works too); a writer that starts on the same file while it is open
+	// this way is not noticed, so do not import into a file that is being scanned. Otherwise it
+	// is opened with mode=ro and reads through the WAL as any reader does (SQLite needs write
+	// access to the directory for that when the -shm file is missing: then it falls back to
+	// immutable if the -wal file is empty, and fails if the -wal holds changes).
+	//
+	// PostgreSQL: every session is read-only (default_transaction_read_only=on).
+	ReadOnly bool
 }
 
 // Store is an open database. It is safe for concurrent use.
@@ -95,6 +118,10 @@ type Store struct {
 	rdb     *sql.DB // reads (SQLite: query_only pool; PostgreSQL: same as wdb)
 	log     *slog.Logger
 	now     func() time.Time
+	// readOnly: opened with Config.ReadOnly; wdb is then the (read-only) read pool.
+	readOnly bool
+	// immutable: a read-only SQLite store reading the file as immutable (see Config.ReadOnly).
+	immutable bool
 }
 
 // writeLockKey is the PostgreSQL advisory lock that serialises write transactions ("vigilwr").
@@ -112,7 +139,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	switch {
 	case strings.HasPrefix(lu, "postgres://") || strings.HasPrefix(lu, "postgresql://"):
 		i := strings.Index(u, "://")
-		s, err = openPostgres(ctx, lu[:i]+u[i:]) // pgx knows only the lower-case scheme
+		s, err = openPostgres(ctx, lu[:i]+u[i:], cfg.ReadOnly) // pgx knows only the lower-case scheme
+	case u == "" && cfg.ReadOnly:
+		s, err = openSQLiteReadOnly(ctx, cfg.DataDir, cfg.SQLiteFile)
 	case u == "":
 		s, err = openSQLite(ctx, cfg.DataDir, cfg.SQLiteFile)
 	default:
@@ -126,10 +155,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open postgres: %w", err)
+func openPostgres(ctx context.Context, dsn string, readOnly bool) (*Store, error) {
+	var db *sql.DB
+	if readOnly {
+		cfg, err := pgx.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err) // pgconn redacts the password
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		db = stdlib.OpenDB(*cfg)
+	} else {
+		var err error
+		if db, err = sql.Open("pgx", dsn); err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
 	}
 	db.SetMaxOpenConns(25)
 	db.SetMaxIdleConns(25)
@@ -139,25 +178,39 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to postgres: %w", err)
 	}
-	return &Store{dialect: DialectPostgres, wdb: db, rdb: db, now: time.Now}, nil
+	return &Store{dialect: DialectPostgres, wdb: db, rdb: db, now: time.Now, readOnly: readOnly}, nil
 }
 
-func openSQLite(ctx context.Context, dir, file string) (*Store, error) {
+// sqlitePath is the database file of Config.DataDir / Config.SQLiteFile and its directory, both
+// absolute.
+func sqlitePath(dir, file string) (absDir, path string, err error) {
 	name := filepath.Join(dir, "vigil.db")
 	if strings.TrimSpace(file) != "" {
 		dir, name = filepath.Dir(file), file
 	}
 	if strings.TrimSpace(dir) == "" {
-		return nil, fmt.Errorf("store: open: %w: data directory is empty", ErrInvalid)
+		return "", "", fmt.Errorf("store: open: %w: data directory is empty", ErrInvalid)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("store: data directory: %w", err)
+		return "", "", fmt.Errorf("store: data directory: %w", err)
+	}
+	return abs, filepath.Join(abs, filepath.Base(name)), nil
+}
+
+// sqliteURI is the driver's URI of the database file path with the given query.
+func sqliteURI(path, query string) string {
+	return "file:" + (&url.URL{Path: filepath.ToSlash(path)}).EscapedPath() + "?" + query
+}
+
+func openSQLite(ctx context.Context, dir, file string) (*Store, error) {
+	abs, path, err := sqlitePath(dir, file)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	path := filepath.Join(abs, filepath.Base(name))
 	// Create the file ourselves so that it (and the -wal/-shm files SQLite derives from it) are
 	// private to the owner.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -166,8 +219,7 @@ func openSQLite(ctx context.Context, dir, file string) (*Store, error) {
 	}
 	f.Close()
 
-	base := "file:" + (&url.URL{Path: filepath.ToSlash(path)}).EscapedPath() + "?" +
-		"_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	base := sqliteURI(path, "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 
 	// One writer connection: SQLite allows one writer at a time anyway, and queueing in the Go
 	// pool is fairer than spinning on SQLITE_BUSY. Its transactions begin IMMEDIATE, so a write
@@ -210,6 +262,9 @@ func openSQLite(ctx context.Context, dir, file string) (*Store, error) {
 // Dialect is "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect }
 
+// ReadOnly reports whether the store was opened with [Config.ReadOnly].
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
 // Close closes the database.
 func (s *Store) Close() error {
 	err := s.wdb.Close()
@@ -250,6 +305,9 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // and on SQLite a Store write method called from fn would wait forever for the one write
 // connection.
 func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.readOnly {
+		return fmt.Errorf("store: begin transaction: %w", ErrReadOnly)
+	}
 	sqlTx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin transaction: %w", mapErr(err))
@@ -287,6 +345,9 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 }
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s.readOnly {
+		return nil, fmt.Errorf("store: %w", ErrReadOnly)
+	}
 	return s.wdb.ExecContext(ctx, s.rebind(q), s.args(args)...)
 }
 
@@ -444,11 +505,16 @@ func mapErr(err error) error {
 			sqlite3.SQLITE_CONSTRAINT_DATATYPE, sqlite3.SQLITE_MISMATCH:
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
+		if se.Code()&0xff == sqlite3.SQLITE_READONLY {
+			return fmt.Errorf("%w: %w", ErrReadOnly, err)
+		}
 		return err
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
+		case "25006": // read_only_sql_transaction
+			return fmt.Errorf("%w: %w", ErrReadOnly, err)
 		case "23505": // unique_violation
 			return fmt.Errorf("%w: %w", ErrConflict, err)
 		case "23000", "23502", "23503", "23514", // integrity, not null, foreign key, check

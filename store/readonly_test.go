@@ -1,0 +1,348 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fileState is what a read-only open must leave as it was: the bytes and mtime of the database
+// file, the names in its directory (no -wal, -shm or -journal appears) and the directory's mtime
+// (which files created and removed again change).
+type fileState struct {
+	sum             [32]byte
+	mtime, dirMtime time.Time
+	names           []string
+}
+
+func stateOf(t testing.TB, path string) fileState {
+	t.Helper()
+	data := must[[]byte](t)(os.ReadFile(path))
+	fi := must[os.FileInfo](t)(os.Stat(path))
+	di := must[os.FileInfo](t)(os.Stat(filepath.Dir(path)))
+	ents := must[[]os.DirEntry](t)(os.ReadDir(filepath.Dir(path)))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return fileState{sha256.Sum256(data), fi.ModTime(), di.ModTime(), names}
+}
+
+// check compares got (the state now) with want (the state before).
+func (got fileState) check(t testing.TB, want fileState, what string) {
+	t.Helper()
+	if got.sum != want.sum {
+		t.Errorf("%s: the database file's content changed", what)
+	}
+	if !got.mtime.Equal(want.mtime) {
+		t.Errorf("%s: the database file's mtime changed from %v to %v", what, want.mtime, got.mtime)
+	}
+	if !slices.Equal(got.names, want.names) {
+		t.Errorf("%s: the directory held %v, now %v", what, want.names, got.names)
+	} else if !got.dirMtime.Equal(want.dirMtime) {
+		t.Errorf("%s: files were created or removed in the directory (its mtime changed)", what)
+	}
+}
+
+// makeSQLite creates a migrated database file with one product and closes it: afterwards it has
+// no -wal or -shm file, as a database shipped or copied after `vigil vulndb import` has not.
+// Its mtime is set in the past, so that a write would show.
+func makeSQLite(t testing.TB, path string) {
+	t.Helper()
+	s, err := Open(ctx, Config{SQLiteFile: path})
+	noErr(t, err)
+	noErr(t, s.Migrate(ctx))
+	_, err = s.CreateProduct(ctx, ActorSystem, Product{Name: "Pump"})
+	noErr(t, err)
+	noErr(t, s.Close())
+	agePath(t, path)
+	for _, sfx := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + sfx); err == nil {
+			t.Fatalf("%s%s left after close", path, sfx)
+		}
+	}
+}
+
+// agePath sets the mtime of path and of its directory in the past, so that a change shows.
+func agePath(t testing.TB, path string) {
+	t.Helper()
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	noErr(t, os.Chtimes(path, old, old))
+	noErr(t, os.Chtimes(filepath.Dir(path), old, old))
+}
+
+func openRO(t testing.TB, path string) *Store {
+	t.Helper()
+	return open(t, Config{SQLiteFile: path, ReadOnly: true})
+}
+
+// TestReadOnlyRefusesWrites: a read-only store reads, refuses every write with ErrReadOnly
+// (never calling the transaction function), and leaves the file and its directory untouched.
+func TestReadOnlyRefusesWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vulns.db")
+	makeSQLite(t, path)
+	before := stateOf(t, path)
+
+	s := openRO(t, path)
+	if !s.ReadOnly() || !s.immutable {
+		t.Errorf("ReadOnly() %v immutable %v; want a read-only store reading the file as immutable", s.ReadOnly(), s.immutable)
+	}
+	noErr(t, s.CheckSchema(ctx))
+	ps := must[[]Product](t)(s.ListProducts(ctx))
+	if len(ps) != 1 || ps[0].Name != "Pump" {
+		t.Errorf("products %+v", ps)
+	}
+	called := false
+	err := s.Transact(ctx, func(tx *Tx) error { called = true; return nil })
+	wantErr(t, err, ErrReadOnly, "Transact")
+	if called {
+		t.Error("Transact ran its function on a read-only store")
+	}
+	if err != nil && !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("message: %v", err)
+	}
+	_, err = s.CreateProduct(ctx, ActorSystem, Product{Name: "Other"})
+	wantErr(t, err, ErrReadOnly, "CreateProduct")
+	wantErr(t, s.RecordLoginFailure(ctx, "ip:1.2.3.4", time.Now()), ErrReadOnly, "RecordLoginFailure (exec)")
+	// Below the store's checks, SQLite refuses too, and mapErr says so.
+	_, err = s.rdb.ExecContext(ctx, "DELETE FROM products")
+	wantErr(t, mapErr(err), ErrReadOnly, "raw DELETE")
+	noErr(t, s.Close())
+	stateOf(t, path).check(t, before, "after reading")
+	if n := len(must[[]Product](t)(must[*Store](t)(Open(ctx, Config{SQLiteFile: path})).ListProducts(ctx))); n != 1 {
+		t.Errorf("%d products after the refused writes", n)
+	}
+}
+
+// TestReadOnlyMissingFile: nothing is created, neither the file nor its directory.
+func TestReadOnlyMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, cfg := range []Config{
+		{SQLiteFile: filepath.Join(dir, "missing.db"), ReadOnly: true},
+		{SQLiteFile: filepath.Join(dir, "sub", "missing.db"), ReadOnly: true},
+		{DataDir: filepath.Join(dir, "data"), ReadOnly: true},
+	} {
+		_, err := Open(ctx, cfg)
+		want := cfg.SQLiteFile
+		if want == "" {
+			want = filepath.Join(cfg.DataDir, "vigil.db")
+		}
+		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: error %v; want one naming %s and matching fs.ErrNotExist", cfg, err, want)
+		}
+	}
+	if ents := must[[]os.DirEntry](t)(os.ReadDir(dir)); len(ents) != 0 {
+		t.Errorf("read-only opens created %v", ents)
+	}
+	// A directory or a file that is not a database is bad input.
+	_, err := Open(ctx, Config{SQLiteFile: dir, ReadOnly: true})
+	wantErr(t, err, ErrInvalid, "directory")
+	junk := filepath.Join(dir, "junk.db")
+	noErr(t, os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 512), 0o600))
+	_, err = Open(ctx, Config{SQLiteFile: junk, ReadOnly: true})
+	wantErr(t, err, ErrInvalid, "not a database")
+}
+
+// TestReadOnlyThroughWAL: while a writer has the database open (its -wal and -shm exist), a
+// read-only store reads through the WAL and sees what the writer commits later.
+func TestReadOnlyThroughWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	w := open(t, Config{SQLiteFile: path})
+	noErr(t, w.Migrate(ctx))
+	r := openRO(t, path)
+	if r.immutable {
+		t.Fatal("a database with a live writer was opened as immutable")
+	}
+	_, err := w.CreateProduct(ctx, ActorSystem, Product{Name: "Late"})
+	noErr(t, err)
+	if ps := must[[]Product](t)(r.ListProducts(ctx)); len(ps) != 1 || ps[0].Name != "Late" {
+		t.Errorf("the reader does not see the writer's commit: %+v", ps)
+	}
+	wantErr(t, r.Transact(ctx, func(*Tx) error { return nil }), ErrReadOnly, "Transact")
+	noErr(t, r.Close())
+	_, err = w.CreateProduct(ctx, ActorSystem, Product{Name: "After"})
+	noErr(t, err)
+}
+
+// TestReadOnlyOldSchema: an older schema is reported, not migrated; Migrate fails and changes
+// nothing.
+func TestReadOnlyOldSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(ctx, Config{SQLiteFile: path})
+	noErr(t, err)
+	prov, err := s.provider()
+	noErr(t, err)
+	_, err = prov.UpTo(ctx, 3)
+	noErr(t, err)
+	noErr(t, s.Close())
+	agePath(t, path)
+	before := stateOf(t, path)
+
+	r := openRO(t, path)
+	err = r.CheckSchema(ctx)
+	var se *SchemaError
+	_, latest, _ := r.SchemaVersion(ctx)
+	if !errors.As(err, &se) || se.Current != 3 || se.Latest != latest || latest <= 3 {
+		t.Fatalf("CheckSchema: %v (latest %d)", err, latest)
+	}
+	if err := r.Migrate(ctx); err == nil {
+		t.Error("Migrate succeeded on a read-only store")
+	}
+	noErr(t, r.Close())
+	stateOf(t, path).check(t, before, "after CheckSchema and Migrate")
+}
+
+// TestReadOnlyPostgresErrorsRedacted: the read-only path parses the URL itself; its errors must
+// not show the password either.
+func TestReadOnlyPostgresErrorsRedacted(t *testing.T) {
+	for _, u := range []string{"postgres://u:s3cret@127.0.0.1:notaport/db", "postgresql://u:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"} {
+		_, err := Open(ctx, Config{DatabaseURL: u, ReadOnly: true})
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%v", err)
+		}
+	}
+}
+
+// TestReadOnlyPostgres: every session of a read-only PostgreSQL store is read-only.
+func TestReadOnlyPostgres(t *testing.T) {
+	if pgRunDSN == "" {
+		t.Skip("VIGIL_TEST_POSTGRES_DSN not set")
+	}
+	cfg := freshPostgres(t)
+	w := open(t, cfg)
+	noErr(t, w.Migrate(ctx))
+	_, err := w.CreateProduct(ctx, ActorSystem, Product{Name: "Pump"})
+	noErr(t, err)
+	cfg.ReadOnly = true
+	r := open(t, cfg)
+	noErr(t, r.CheckSchema(ctx))
+	if ps := must[[]Product](t)(r.ListProducts(ctx)); len(ps) != 1 {
+		t.Errorf("products %+v", ps)
+	}
+	wantErr(t, r.Transact(ctx, func(*Tx) error { return nil }), ErrReadOnly, "Transact")
+	_, err = r.rdb.ExecContext(ctx, "DELETE FROM products")
+	wantErr(t, mapErr(err), ErrReadOnly, "raw DELETE")
+	if n := rawInt(t, w, "SELECT count(*) FROM products"); n != 1 {
+		t.Errorf("%d products", n)
+	}
+}
+
+// TestReadOnlyUnwritableDirectory opens databases in a directory the process cannot write, as on
+// read-only media: SQLite cannot create -shm there. As root (whom permissions do not stop) the
+// checks run in a copy of the test binary started as user nobody.
+func TestReadOnlyUnwritableDirectory(t *testing.T) {
+	if dir := os.Getenv("VIGIL_TEST_RO_DIR"); dir != "" {
+		checkUnwritable(t, dir)
+		return
+	}
+	base := t.TempDir()
+	dir := filepath.Join(base, "media")
+	noErr(t, os.Mkdir(dir, 0o755))
+
+	// clean: the file alone. emptywal: an empty -wal but no -shm (mode=ro fails: it would
+	// have to create the -shm). fullwal: committed changes in the -wal, no -shm.
+	clean := filepath.Join(dir, "clean", "v.db")
+	noErr(t, os.Mkdir(filepath.Dir(clean), 0o755))
+	makeSQLite(t, clean)
+	empty := filepath.Join(dir, "emptywal", "v.db")
+	noErr(t, os.Mkdir(filepath.Dir(empty), 0o755))
+	makeSQLite(t, empty)
+	noErr(t, os.WriteFile(empty+"-wal", nil, 0o644))
+	full := filepath.Join(dir, "fullwal", "v.db")
+	noErr(t, os.Mkdir(filepath.Dir(full), 0o755))
+	live := filepath.Join(base, "live.db")
+	w := open(t, Config{SQLiteFile: live})
+	noErr(t, w.Migrate(ctx))
+	_, err := w.CreateProduct(ctx, ActorSystem, Product{Name: "Pump"})
+	noErr(t, err)
+	copyFile(t, live, full)
+	copyFile(t, live+"-wal", full+"-wal")
+	noErr(t, w.Close())
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chmod(p, 0o444)
+		}
+		return err
+	})
+
+	if os.Geteuid() != 0 {
+		for _, d := range []string{dir, filepath.Dir(clean), filepath.Dir(empty), filepath.Dir(full)} {
+			noErr(t, os.Chmod(d, 0o555))
+			t.Cleanup(func() { os.Chmod(d, 0o755) })
+		}
+		checkUnwritable(t, dir)
+		return
+	}
+	// Root: run this test again as nobody, from a copy of the binary nobody can execute.
+	for _, d := range []string{filepath.Dir(base), base} {
+		noErr(t, os.Chmod(d, 0o755))
+	}
+	bin := filepath.Join(base, "store.test")
+	copyFile(t, must[string](t)(os.Executable()), bin)
+	noErr(t, os.Chmod(bin, 0o755))
+	cmd := exec.Command(bin, "-test.run=^TestReadOnlyUnwritableDirectory$", "-test.v", "-test.count=1")
+	cmd.Env = []string{"VIGIL_TEST_RO_DIR=" + dir, "PATH=/usr/bin:/bin", "HOME=/"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestReadOnlyUnwritableDirectory") {
+		t.Fatalf("as nobody the test did not run:\n%s", out)
+	}
+	t.Logf("as nobody:\n%s", out)
+}
+
+func checkUnwritable(t *testing.T, dir string) {
+	if err := os.WriteFile(filepath.Join(dir, "clean", "probe"), nil, 0o644); err == nil {
+		t.Fatalf("%s is writable: this test needs a directory the process cannot write", dir)
+	}
+	for _, c := range []struct {
+		name      string
+		immutable bool
+		fail      string
+	}{{"clean", true, ""}, {"emptywal", true, ""}, {"fullwal", false, "-wal holds changes"}} {
+		path := filepath.Join(dir, c.name, "v.db")
+		before := stateOf(t, path)
+		s, err := Open(ctx, Config{SQLiteFile: path, ReadOnly: true})
+		if c.fail != "" {
+			if err == nil || !strings.Contains(err.Error(), c.fail) {
+				t.Errorf("%s: error %v, want one saying %q", c.name, err, c.fail)
+			}
+		} else if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		} else {
+			if s.immutable != c.immutable {
+				t.Errorf("%s: immutable %v", c.name, s.immutable)
+			}
+			if err := s.CheckSchema(ctx); err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			if ps, err := s.ListProducts(ctx); err != nil || len(ps) != 1 {
+				t.Errorf("%s: products %v %v", c.name, ps, err)
+			}
+			noErr(t, s.Close())
+		}
+		stateOf(t, path).check(t, before, c.name)
+	}
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	in := must[*os.File](t)(os.Open(from))
+	defer in.Close()
+	out := must[*os.File](t)(os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644))
+	_, err := io.Copy(out, in)
+	noErr(t, err)
+	noErr(t, out.Close())
+}
