@@ -41,7 +41,7 @@ func BenchmarkScanOpen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	doc, err := sbom.ParseFileLenient(sbomFile)
+	doc, err := sbom.ParseFileInventory(sbomFile)
 	if err != nil {
 		b.Fatal(err)
 	}

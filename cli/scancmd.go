@@ -150,7 +150,7 @@ rating; kev: known exploited; any: any finding, including those without a score)
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := sbom.ParseFileLenient(args[0])
+			doc, err := sbom.ParseFileInventory(args[0])
 			if err != nil {
 				return err
 			}

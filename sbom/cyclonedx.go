@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -210,6 +211,7 @@ func fromCycloneDX(name string, bom *cdx.BOM, version, encoding string) (*Docume
 		r.metadata(md)
 	}
 	if bom.Components != nil {
+		doc.Components = slices.Grow(doc.Components, len(*bom.Components))
 		for i := range *bom.Components {
 			r.component(&(*bom.Components)[i], "", fmt.Sprintf("components[%d]", i))
 		}

@@ -21,6 +21,13 @@ func fuzzParse(t *testing.T, data []byte) {
 	if err == nil && (lerr != nil || !reflect.DeepEqual(doc.Components, lenient.Components)) {
 		t.Fatalf("the lenient parse differs from the validating one: %v", lerr)
 	}
+	inv, ierr := parseMode("fuzz.sbom", data, modeInventory)
+	if ierr != nil && strings.Contains(ierr.Error(), "the decoder failed") {
+		t.Fatalf("a decoder panicked on the inventory path: %v", ierr)
+	}
+	if err == nil && (ierr != nil || !reflect.DeepEqual(inventoryOf(doc), inventoryOf(inv))) {
+		t.Fatalf("the inventory parse differs from the validating one: %v", ierr)
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "the decoder failed") {
 			t.Fatalf("a decoder panicked: %v", err)

@@ -35,10 +35,47 @@ func TestParseLenientReadsTheSameComponents(t *testing.T) {
 			strict.SpecVersion != lenient.SpecVersion || strict.Format != lenient.Format {
 			t.Errorf("%s: lenient parse differs (%d vs %d components)", filepath.Base(f), len(strict.Components), len(lenient.Components))
 		}
+		inv, err := ParseFileInventory(f)
+		if err != nil {
+			t.Fatalf("%s inventory: %v", f, err)
+		}
+		if want, got := inventoryOf(strict), inventoryOf(inv); !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: inventory parse differs (%d vs %d components)", filepath.Base(f), len(strict.Components), len(inv.Components))
+		}
+		if strings.Contains(f, "prometheus") && len(inv.Components) > 0 && (len(inv.Components[1].Hashes) > 0 || inv.Components[1].Licenses != nil) {
+			t.Errorf("%s: the inventory parse read hashes or licences: %+v", f, inv.Components[1])
+		}
 	}
 	for _, bad := range []string{`{"bomFormat":"CycloneDX","specVersion":"1.1"}`, `{"hello":1}`, `[1,2]`, strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
 		if _, err := ParseLenient("bad.json", []byte(bad)); err == nil {
 			t.Errorf("lenient parse accepted %q", bad)
+		}
+	}
+}
+
+// inventoryOf is what ParseFileInventory promises to read as the other parsers do.
+func inventoryOf(d *Document) any {
+	type comp struct{ Ref, Type, Name, Version, PURL, CPE, Supplier, Parent string }
+	type inv struct {
+		Format, SpecVersion, Name, Version, Root string
+		Components                               []comp
+		Dependencies                             []Dependency
+	}
+	out := inv{Format: d.Format, SpecVersion: d.SpecVersion, Name: d.Name, Version: d.Version, Root: d.Root, Dependencies: d.Dependencies}
+	for _, c := range d.Components {
+		out.Components = append(out.Components, comp{c.Ref, c.Type, c.Name, c.Version, c.PURL, c.CPE, c.Supplier, c.Parent})
+	}
+	return out
+}
+
+func BenchmarkParseInventoryPrometheus(b *testing.B) {
+	const f = "../../shared/data/sboms/generated/prometheus-d15adb9-syft.cdx.json"
+	if _, err := os.Stat(f); err != nil {
+		b.Skip(err)
+	}
+	for b.Loop() {
+		if _, err := ParseFileInventory(f); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

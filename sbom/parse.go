@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -54,7 +55,9 @@ func readLimited(path string) ([]byte, error) {
 	if st.Size() > MaxSize {
 		return nil, tooLarge(path, st.Size())
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+1))
+	// Room for the file and one more read: Buffer.ReadFrom grows (doubling, and touching every
+	// new page) when less than MinRead bytes are free, even when only EOF is left to read.
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
 	// Read at most one byte past the limit: the file may have grown since Stat.
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1)); err != nil {
 		return nil, &yamlfile.Error{File: path, Msg: "cannot read the file: " + err.Error()}
@@ -97,7 +100,35 @@ func ParseFileLenient(path string) (*Document, error) {
 	return ParseLenient(path, data)
 }
 
+// ParseFileInventory reads an SBOM for vulnerability matching: like ParseFileLenient, but a
+// CycloneDX JSON document is read without what matching never looks at (component hashes,
+// licences, properties, external references, evidence, pedigree and the like), which is most of
+// a large generated SBOM. Components keep their ref, type, name, version, package URL, CPE,
+// supplier and parent, exactly as the other parsers read them; Hashes, Licenses and the support
+// fields are left empty. `vigil scan` uses it.
+func ParseFileInventory(path string) (*Document, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseMode(path, data, modeInventory)
+}
+
+// Parse modes: validate against the schema, read without validating, read the inventory only.
+const (
+	modeValidate = iota
+	modeLenient
+	modeInventory
+)
+
 func parse(name string, data []byte, validate bool) (doc *Document, err error) {
+	if validate {
+		return parseMode(name, data, modeValidate)
+	}
+	return parseMode(name, data, modeLenient)
+}
+
+func parseMode(name string, data []byte, mode int) (doc *Document, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			doc = nil
@@ -129,10 +160,10 @@ func parse(name string, data []byte, validate bool) (doc *Document, err error) {
 	}
 	switch trimmed[0] {
 	case '{', '[':
-		if validate {
+		if mode == modeValidate {
 			doc, err = testHookJSON(name, data)
 		} else {
-			doc, err = parseJSONLenient(name, data)
+			doc, err = parseJSONLenient(name, data, mode == modeInventory)
 		}
 	case '<':
 		doc, err = parseXML(name, data)
@@ -155,7 +186,7 @@ func tooLarge(name string, size int64) error {
 
 // parseJSONLenient reads the top-level keys only to tell the format, then decodes CycloneDX
 // directly into the typed model without the generic decode and schema validation.
-func parseJSONLenient(name string, data []byte) (*Document, error) {
+func parseJSONLenient(name string, data []byte, inventory bool) (*Document, error) {
 	if err := checkJSONDepth(name, data); err != nil {
 		return nil, err
 	}
@@ -166,7 +197,11 @@ func parseJSONLenient(name string, data []byte) (*Document, error) {
 	}
 	// The JSON v2 decoder reads large SBOMs about 2.5 times as fast as encoding/json; any error
 	// sends the document down the validating path, whose messages are the ones users see.
-	if err := jsonv2.Unmarshal(data, &top, jsontext.AllowDuplicateNames(true)); err != nil || top.BOMFormat == "" || top.SPDXVersion != nil {
+	opts := lenientOpts()
+	if inventory {
+		opts = inventoryOpts()
+	}
+	if err := jsonv2.Unmarshal(data, &top, opts); err != nil || top.BOMFormat == "" || top.SPDXVersion != nil {
 		return parseJSON(name, data) // SPDX, or anything unusual: the full path and its messages
 	}
 	version := top.SpecVersion.String()
@@ -175,6 +210,74 @@ func parseJSONLenient(name string, data []byte) (*Document, error) {
 	}
 	bom := top.BOM
 	return fromCycloneDX(name, &bom, version, EncodingJSON)
+}
+
+// lenientOpts are the options of the typed CycloneDX decode: duplicate member names are read
+// (the last wins), as encoding/json reads them, and components arrays are decoded into slices
+// of their final length (see presizeComponents).
+var lenientOpts = sync.OnceValue(func() jsonv2.Options {
+	var opts jsonv2.Options
+	opts = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true),
+		jsonv2.WithUnmarshalers(presizeComponents(func() jsonv2.Options { return opts })))
+	return opts
+})
+
+// inventoryOpts are lenientOpts plus skipping the values of the types that ParseFileInventory
+// leaves out, instead of building them: in a syft SBOM, component properties and hashes are
+// most of the document. A skipped value is still checked to be well-formed JSON.
+var inventoryOpts = sync.OnceValue(func() jsonv2.Options {
+	var opts jsonv2.Options
+	opts = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+		presizeComponents(func() jsonv2.Options { return opts }),
+		skipValue[*[]cdx.Property](), skipValue[*[]cdx.Hash](), skipValue[*cdx.Licenses](),
+		skipValue[*[]cdx.ExternalReference](), skipValue[*cdx.Evidence](), skipValue[*cdx.Pedigree](),
+		skipValue[*cdx.SWID](), skipValue[*cdx.ReleaseNotes](), skipValue[*cdx.MLModelCard](),
+		skipValue[*[]cdx.ComponentData](), skipValue[*cdx.CryptoProperties](),
+	)))
+	return opts
+})
+
+func skipValue[T any]() *jsonv2.Unmarshalers {
+	return jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ T) error { return dec.SkipValue() })
+}
+
+// presizeComponents decodes a components array into a slice of its final length: a
+// cdx.Component is a struct of several hundred bytes, and growing a slice of thousands of them
+// by doubling (copying, and touching fresh memory each time) costs more than counting the
+// elements first. opts returns the options to decode the elements with.
+func presizeComponents(opts func() jsonv2.Options) *jsonv2.Unmarshalers {
+	return jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *[]cdx.Component) error {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		if raw.Kind() != '[' {
+			return fmt.Errorf("components: expected an array, found %s", raw.Kind())
+		}
+		n := 0
+		count := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true))
+		if _, err := count.ReadToken(); err != nil {
+			return err
+		}
+		for count.PeekKind() != ']' {
+			if err := count.SkipValue(); err != nil {
+				return err
+			}
+			n++
+		}
+		list := make([]cdx.Component, n)
+		elems := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true))
+		if _, err := elems.ReadToken(); err != nil {
+			return err
+		}
+		for i := range list {
+			if err := jsonv2.UnmarshalDecode(elems, &list[i], opts()); err != nil {
+				return err
+			}
+		}
+		*v = list
+		return nil
+	})
 }
 
 // testHookJSON lets a test make the JSON path panic.

@@ -64,7 +64,9 @@ func openSQLiteReadOnly(ctx context.Context, dir, file string) (*Store, error) {
 func openSQLiteReader(ctx context.Context, path string, immutable bool) (*Store, error) {
 	q := "mode=ro&_pragma=query_only(1)"
 	if immutable {
-		q = "mode=ro&immutable=1&_pragma=query_only(1)"
+		// Immutable: no other process writes the file, so its pages can be read through a
+		// memory map instead of a read system call and a copy each (a scan reads thousands).
+		q = "mode=ro&immutable=1&_pragma=query_only(1)&_pragma=mmap_size(1073741824)"
 	} else {
 		q += "&_pragma=busy_timeout(5000)"
 	}

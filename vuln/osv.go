@@ -452,13 +452,15 @@ func checkID(id string) error {
 
 // peekID finds the "id" of a record that does not parse, for the error message.
 func peekID(data []byte) string {
-	if m := idRE.FindSubmatch(data[:min(len(data), 4096)]); m != nil && checkID(string(m[1])) == nil {
+	if m := idRE().FindSubmatch(data[:min(len(data), 4096)]); m != nil && checkID(string(m[1])) == nil {
 		return string(m[1])
 	}
 	return ""
 }
 
-var idRE = regexp.MustCompile(`"id"\s*:\s*"([^"\\]{1,256})"`)
+// idRE finds a record's ID for an error message; compiled on first use, as every command
+// would otherwise pay for it at start-up.
+var idRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"id"\s*:\s*"([^"\\]+)"`) })
 
 // jsonErr adds the line number to a JSON syntax error.
 func jsonErr(data []byte, err error) error {

@@ -354,6 +354,9 @@ func openZip(path string) (*zip.Reader, func() error, error) {
 // zipEntry reads one file of a zip. A DEFLATE-compressed entry is read compressed and inflated
 // here, and its compressed bytes are returned too: they are what the store keeps of the record,
 // so an import does not compress again what the zip already holds compressed.
+//
+// Buffers have room for the declared size and one more read: bytes.Buffer.ReadFrom doubles a
+// buffer with less than MinRead bytes free, even when only EOF is left to read.
 func (r *osvReader) zipEntry(f *zip.File) (data, deflated []byte, err error) {
 	if f.Method != zip.Deflate {
 		rc, err := f.Open()
@@ -361,7 +364,7 @@ func (r *osvReader) zipEntry(f *zip.File) (data, deflated []byte, err error) {
 			return nil, nil, err
 		}
 		defer rc.Close()
-		buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64+1, uint64(r.lim.RecordBytes)+1)))
+		buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64, uint64(r.lim.RecordBytes))+bytes.MinRead))
 		// Read at most one byte more than allowed: sizes in zip headers can lie.
 		_, err = buf.ReadFrom(io.LimitReader(rc, r.lim.RecordBytes+1))
 		return buf.Bytes(), nil, err
@@ -382,7 +385,7 @@ func (r *osvReader) zipEntry(f *zip.File) (data, deflated []byte, err error) {
 	if err := fr.(flate.Resetter).Reset(bytes.NewReader(deflated), nil); err != nil {
 		return nil, nil, err
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64+1, uint64(r.lim.RecordBytes)+1)))
+	buf := bytes.NewBuffer(make([]byte, 0, min(f.UncompressedSize64, uint64(r.lim.RecordBytes))+bytes.MinRead))
 	// Read at most one byte more than allowed: sizes in zip headers can lie.
 	if _, err := buf.ReadFrom(io.LimitReader(fr, r.lim.RecordBytes+1)); err != nil {
 		return nil, nil, err
