@@ -191,20 +191,7 @@ func collectLeaves(e *jsonschema.ValidationError, out *[]*jsonschema.ValidationE
 }
 
 // fieldPath renders a JSON pointer's tokens as "components[3].hashes[0].content".
-func fieldPath(loc []string) string {
-	var b strings.Builder
-	for _, t := range loc {
-		if t != "" && strings.Trim(t, "0123456789") == "" {
-			b.WriteString("[" + t + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(t)
-	}
-	return b.String()
-}
+func fieldPath(loc []string) string { return yamlfile.FieldPath(loc) }
 
 // shortenEnum cuts "value must be one of 'a', 'b', ..." down to a readable length: the licence
 // ID enumeration alone has hundreds of entries.

@@ -171,7 +171,7 @@ func (s *Sidecar) Apply(doc *Document) (unmatched []SupportEntry) {
 				continue
 			}
 			matched[j] = true
-			if best < 0 || e.specific() > s.Components[best].specific() {
+			if best < 0 || e.Specificity() > s.Components[best].Specificity() {
 				best = j
 			}
 		}
@@ -200,7 +200,9 @@ func (s *Sidecar) Apply(doc *Document) (unmatched []SupportEntry) {
 	return unmatched
 }
 
-func (e *SupportEntry) specific() int {
+// Specificity ranks entries that match one component: the most specific wins (3: a package URL
+// with a version; 2: a name and version; 1: a package URL without a version; 0: a name alone).
+func (e *SupportEntry) Specificity() int {
 	if e.PURL != "" {
 		if p, err := packageurl.FromString(e.PURL); err == nil && p.Version != "" {
 			return 3

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/package-url/packageurl-go"
-
 	"github.com/vigil-med/vigil/sbom"
 )
 
@@ -253,7 +251,7 @@ func (s *Store) SetComponentSupport(ctx context.Context, actor string, sbomID in
 			at, w := -1, winningEntry(sc, &c)
 			e := own
 			switch {
-			case w >= 0 && specificity(&sc.Components[w]) >= specificity(&own):
+			case w >= 0 && sc.Components[w].Specificity() >= own.Specificity():
 				// The entry that describes the component is edited.
 				at, e = w, sc.Components[w]
 				before := e
@@ -400,26 +398,12 @@ func ownEntry(c sbom.Component) sbom.SupportEntry {
 	return sbom.SupportEntry{Name: strings.TrimSpace(c.Name), Version: strings.TrimSpace(c.Version)}
 }
 
-// specificity ranks entries as sbom.Sidecar.Apply does: the most specific matching entry wins.
-func specificity(e *sbom.SupportEntry) int {
-	if e.PURL != "" {
-		if p, err := packageurl.FromString(e.PURL); err == nil && p.Version != "" {
-			return 3
-		}
-		return 1
-	}
-	if e.Version != "" {
-		return 2
-	}
-	return 0
-}
-
 // winningEntry is the index of the entry Apply uses for c, or -1.
 func winningEntry(sc *sbom.Sidecar, c *sbom.Component) int {
 	best := -1
 	for j := range sc.Components {
 		e := &sc.Components[j]
-		if e.Matches(c) && (best < 0 || specificity(e) > specificity(&sc.Components[best])) {
+		if e.Matches(c) && (best < 0 || e.Specificity() > sc.Components[best].Specificity()) {
 			best = j
 		}
 	}

@@ -26,6 +26,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/vigil-med/vigil/internal/yamlfile"
 )
 
 // Advisory is one OSV record, reduced to what matching and reporting need, plus the record itself.
@@ -487,20 +489,7 @@ func jsonErr(data []byte, err error) error {
 }
 
 // fieldPath writes a JSON pointer as a field path: /affected/0/ranges is affected[0].ranges.
-func fieldPath(p jsontext.Pointer) string {
-	var b strings.Builder
-	for tok := range p.Tokens() {
-		if tok != "" && strings.Trim(tok, "0123456789") == "" {
-			b.WriteString("[" + tok + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(tok)
-	}
-	return b.String()
-}
+func fieldPath(p jsontext.Pointer) string { return yamlfile.FieldPath(slices.Collect(p.Tokens())) }
 
 func kindName(k jsontext.Kind) string {
 	switch k {

@@ -286,3 +286,20 @@ func pathAt(f *ast.File, tok *token.Token) string {
 	walk(f.Docs[0].Body, "")
 	return best
 }
+
+// FieldPath writes the tokens of a JSON pointer as a field path for messages:
+// ["components", "3", "hashes"] is "components[3].hashes".
+func FieldPath(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		if t != "" && strings.Trim(t, "0123456789") == "" {
+			b.WriteString("[" + t + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
