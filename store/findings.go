@@ -29,18 +29,21 @@ type Finding struct {
 	Version         string `json:"version,omitempty"`
 	// ComponentKey is the component's package URL without qualifiers (or name@version): the
 	// same component in two SBOMs of the version is one finding.
-	ComponentKey   string         `json:"component_key"`
-	Component      vuln.Component `json:"component"`
-	Ecosystem      string         `json:"ecosystem"`
-	Advisory       string         `json:"advisory"`
-	Aliases        []string       `json:"aliases"`
-	Summary        string         `json:"summary,omitempty"`
-	Informational  string         `json:"informational,omitempty"`
-	Severity       vuln.Severity  `json:"severity"`
-	KnownExploited bool           `json:"known_exploited"`
-	EPSS           *float64       `json:"epss,omitempty"`
-	EPSSPercentile *float64       `json:"epss_percentile,omitempty"`
-	FixedIn        []string       `json:"fixed_in"`
+	ComponentKey  string         `json:"component_key"`
+	Component     vuln.Component `json:"component"`
+	Ecosystem     string         `json:"ecosystem"`
+	Advisory      string         `json:"advisory"`
+	Aliases       []string       `json:"aliases"`
+	Summary       string         `json:"summary,omitempty"`
+	Informational string         `json:"informational,omitempty"`
+	Severity      vuln.Severity  `json:"severity"`
+	// SeveritySource is the alias record the severity was taken from, when it is not the
+	// advisory's own (see vuln.Finding.SeveritySource).
+	SeveritySource string   `json:"severity_source,omitempty"`
+	KnownExploited bool     `json:"known_exploited"`
+	EPSS           *float64 `json:"epss,omitempty"`
+	EPSSPercentile *float64 `json:"epss_percentile,omitempty"`
+	FixedIn        []string `json:"fixed_in"`
 	// Sources are the labels of the version's SBOMs that list the component.
 	Sources     []string      `json:"sources"`
 	FirstSeenAt time.Time     `json:"first_seen_at"`
@@ -77,7 +80,7 @@ func (r RefreshResult) NewVersions() []int64 {
 
 const findingCols = `f.device_version_id, f.component_key, f.advisory_id, f.component_name, f.component_version, f.purl, f.ecosystem,
 	f.aliases, f.summary, f.informational, f.severity_rating, f.severity_score, f.severity_vector, f.kev, f.epss, f.epss_percentile,
-	f.fixed_in, f.sources, f.first_seen_at, f.last_seen_at, f.resolved_at`
+	f.fixed_in, f.sources, f.first_seen_at, f.last_seen_at, f.resolved_at, f.severity_source`
 
 func scanFinding(sc scanner, f *Finding, extra ...any) error {
 	var (
@@ -87,7 +90,7 @@ func scanFinding(sc scanner, f *Finding, extra ...any) error {
 	)
 	dest := append([]any{&f.DeviceVersionID, &f.ComponentKey, &f.Advisory, &f.Component.Name, &f.Component.Version, &f.Component.PURL, &f.Ecosystem,
 		&aliases, &f.Summary, &f.Informational, &f.Severity.Rating, &score, &f.Severity.Vector, &f.KnownExploited, &epss, &pct,
-		&fixed, &srcs, &first, &last, &resolved}, extra...)
+		&fixed, &srcs, &first, &last, &resolved, &f.SeveritySource}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
@@ -252,9 +255,9 @@ func (s *Store) refreshTx(ctx context.Context, tx *Tx, actor string, versionIDs 
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE findings SET component_name = ?, component_version = ?, purl = ?, ecosystem = ?, aliases = ?,
 					summary = ?, informational = ?, severity_rating = ?, severity_score = ?, severity_vector = ?, kev = ?, epss = ?, epss_percentile = ?,
-					fixed_in = ?, sources = ?, last_seen_at = ?, resolved_at = NULL
+					fixed_in = ?, sources = ?, severity_source = ?, last_seen_at = ?, resolved_at = NULL
 					WHERE device_version_id = ? AND component_key = ? AND advisory_id = ?`,
-					append(findingValues(f)[3:18], now, old.DeviceVersionID, old.ComponentKey, old.Advisory)...); err != nil {
+					append(findingValues(f)[3:19], now, old.DeviceVersionID, old.ComponentKey, old.Advisory)...); err != nil {
 					return res, fmt.Errorf("refresh findings: %w", mapErr(err))
 				}
 				if reopened {
@@ -283,7 +286,7 @@ func (s *Store) refreshTx(ctx context.Context, tx *Tx, actor string, versionIDs 
 	}
 	if err := insertRows(ctx, tx, "findings", []string{"device_version_id", "component_key", "advisory_id", "component_name", "component_version", "purl", "ecosystem",
 		"aliases", "summary", "informational", "severity_rating", "severity_score", "severity_vector", "kev", "epss", "epss_percentile",
-		"fixed_in", "sources", "first_seen_at", "last_seen_at"}, inserts); err != nil {
+		"fixed_in", "sources", "severity_source", "first_seen_at", "last_seen_at"}, inserts); err != nil {
 		return res, fmt.Errorf("refresh findings: %w", err)
 	}
 	for _, part := range chunkIDs(versionIDs, 500) {
@@ -353,7 +356,7 @@ func findingsByPackage(list []vuln.Finding) map[pkgKey][]vuln.Finding {
 func findingOf(version int64, vc versionComponent, mf vuln.Finding) Finding {
 	f := Finding{
 		DeviceVersionID: version, ComponentKey: vc.key, Component: vc.comp, Ecosystem: mf.Ecosystem, Advisory: mf.Advisory,
-		Aliases: mf.Aliases, Summary: mf.Summary, Informational: mf.Informational, Severity: mf.Severity,
+		Aliases: mf.Aliases, Summary: mf.Summary, Informational: mf.Informational, Severity: mf.Severity, SeveritySource: mf.SeveritySource,
 		KnownExploited: mf.KnownExploited, FixedIn: mf.FixedIn, Sources: []string{vc.label},
 	}
 	if f.Component.Version == "" {
@@ -372,7 +375,8 @@ func findingOf(version int64, vc versionComponent, mf vuln.Finding) Finding {
 	return f
 }
 
-// findingValues are the stored columns of f up to sources, in findingCols order.
+// findingValues are the stored columns of f from device_version_id to severity_source, without the
+// times, in the order of the insert in refreshTx.
 func findingValues(f *Finding) []any {
 	var score, epss, pct any
 	if f.Severity.Score != nil {
@@ -386,14 +390,14 @@ func findingValues(f *Finding) []any {
 	}
 	return []any{f.DeviceVersionID, f.ComponentKey, f.Advisory, clip(f.Component.Name, maxLong), clip(f.Component.Version, maxLong), f.Component.PURL, f.Ecosystem,
 		jsonText(f.Aliases), f.Summary, f.Informational, cmp.Or(f.Severity.Rating, vuln.RatingUnknown), score, f.Severity.Vector, f.KnownExploited, epss, pct,
-		jsonText(f.FixedIn), jsonText(f.Sources)}
+		jsonText(f.FixedIn), jsonText(f.Sources), f.SeveritySource}
 }
 
 func sameFinding(old, f *Finding) bool {
 	eqf := func(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 	return old.Component == f.Component && old.Ecosystem == f.Ecosystem && slices.Equal(old.Aliases, f.Aliases) && old.Summary == f.Summary &&
 		old.Informational == f.Informational && old.Severity.Rating == cmp.Or(f.Severity.Rating, vuln.RatingUnknown) && eqf(old.Severity.Score, f.Severity.Score) &&
-		old.Severity.Vector == f.Severity.Vector && old.KnownExploited == f.KnownExploited && eqf(old.EPSS, f.EPSS) && eqf(old.EPSSPercentile, f.EPSSPercentile) &&
+		old.Severity.Vector == f.Severity.Vector && old.SeveritySource == f.SeveritySource && old.KnownExploited == f.KnownExploited && eqf(old.EPSS, f.EPSS) && eqf(old.EPSSPercentile, f.EPSSPercentile) &&
 		slices.Equal(old.FixedIn, f.FixedIn) && slices.Equal(old.Sources, f.Sources)
 }
 

@@ -263,3 +263,38 @@ func loadOSVFile(t testing.TB, s *Store, path string) {
 	})
 	noErr(t, err)
 }
+
+// TestFindingSeveritySource: a Go record without CVSS takes the score of its stored GHSA alias
+// (which matches no component), and the stored finding says so; when the GO record gets its own
+// score, the source goes away on the next refresh.
+func TestFindingSeveritySource(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, _ Config) {
+		parse := func(doc string) *vuln.Advisory {
+			a, err := vuln.ParseOSV([]byte(doc), "test.json")
+			noErr(t, err)
+			return a
+		}
+		goRec := func(modified, severity string) *vuln.Advisory {
+			return parse(`{"id":"GO-2099-0042","modified":"` + modified + `","aliases":["GHSA-aaaa-bbbb-cccc","CVE-2099-4242"],` + severity +
+				`"affected":[{"package":{"ecosystem":"Go","name":"example.com/net"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.5.0"}]}]}]}`)
+		}
+		importOSV(t, s, goRec("2024-01-01T00:00:00Z", ""), parse(`{"id":"GHSA-aaaa-bbbb-cccc","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2099-4242"],
+			"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+			"affected":[{"package":{"ecosystem":"npm","name":"unrelated"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}`))
+		v := addVersion(t, s, "InsuPump", "1.0")
+		must[SBOMImport](t)(s.ImportSBOM(ctx, "ed@example.com", sbomInput(v.ID, "firmware", goComponent("example.com/net", "v1.2.0"))))
+		list := must[[]Finding](t)(s.ListFindings(ctx, v.ID, FindingFilter{}))
+		if len(list) != 1 || list[0].Severity.Score == nil || *list[0].Severity.Score != 9.8 || list[0].Severity.Rating != "critical" ||
+			list[0].SeveritySource != "GHSA-aaaa-bbbb-cccc" {
+			t.Fatalf("findings: %+v", list)
+		}
+		// The GO record gets a score of its own: it wins, and the source is cleared.
+		importOSV(t, s, goRec("2024-02-01T00:00:00Z", `"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],`))
+		_, err := s.RefreshFindings(ctx, ActorSystem, []int64{v.ID})
+		noErr(t, err)
+		list = must[[]Finding](t)(s.ListFindings(ctx, v.ID, FindingFilter{}))
+		if len(list) != 1 || list[0].Severity.Score == nil || *list[0].Severity.Score != 7.5 || list[0].SeveritySource != "" {
+			t.Fatalf("findings after the GO record got a score: %+v", list)
+		}
+	})
+}

@@ -123,7 +123,7 @@ func (s *Server) openAPIDoc() map[string]any {
 			"impact_statement": str, "action_statement": str, "author": str, "at": dtime, "note": str, "carried_from": integ}),
 		"Finding": obj([]string{"device_version_id", "component_key", "advisory", "severity"}, map[string]any{"device_version_id": integ, "product_id": integ,
 			"product_name": str, "version": str, "component_key": str, "component": ref("Component"), "ecosystem": str, "advisory": str, "aliases": strList,
-			"summary": str, "informational": str, "severity": ref("Severity"), "known_exploited": boolean, "epss": map[string]any{"type": "number"},
+			"summary": str, "informational": str, "severity": ref("Severity"), "severity_source": str, "known_exploited": boolean, "epss": map[string]any{"type": "number"},
 			"epss_percentile": map[string]any{"type": "number"}, "fixed_in": strList, "sources": strList, "first_seen_at": dtime, "last_seen_at": dtime,
 			"resolved_at": dtime, "vex": ref("VEXStatement")}),
 		"FindingPage": pageOf("Finding"),
