@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,25 @@ func TestSQLiteSetup(t *testing.T) {
 		if fk != 1 || busy != 5000 || sync != 1 || mode != "wal" {
 			t.Errorf("%s: foreign_keys=%d busy_timeout=%d synchronous=%d journal_mode=%s", db.name, fk, busy, sync, mode)
 		}
+	}
+	// A new database gets 16 KiB pages; an existing one keeps its own.
+	var page int
+	noErr(t, s.rdb.QueryRow("PRAGMA page_size").Scan(&page))
+	if page != sqlitePageSize {
+		t.Errorf("page size of a new database: %d, want %d", page, sqlitePageSize)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	func() {
+		db, err := sql.Open("sqlite", sqliteURI(old, "_pragma=page_size(4096)&_pragma=journal_mode(WAL)"))
+		noErr(t, err)
+		defer db.Close()
+		_, err = db.Exec("CREATE TABLE t (a INTEGER)")
+		noErr(t, err)
+	}()
+	so := open(t, Config{SQLiteFile: old})
+	noErr(t, so.rdb.QueryRow("PRAGMA page_size").Scan(&page))
+	if page != 4096 {
+		t.Errorf("page size of an existing database changed to %d", page)
 	}
 	// The read pool is read-only.
 	if _, err := s.rdb.Exec("DELETE FROM users"); err == nil {
