@@ -4,21 +4,53 @@ import (
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/spf13/cobra"
+
+	"github.com/vigil-med/vigil/vex"
 )
 
 // sbomSelfCmd prints Vigil's own SBOM: practising what the regulations preach, every build can
 // say exactly which modules it contains.
 func (e *env) sbomSelfCmd() *cobra.Command {
-	return &cobra.Command{
+	var vexFormat string
+	cmd := &cobra.Command{
 		Use:   "self",
-		Short: "Print the CycloneDX 1.6 SBOM of this vigil binary (from its embedded build information)",
-		Args:  cobra.NoArgs,
+		Short: "Print the CycloneDX 1.6 SBOM of this vigil binary (from its embedded build information), or its VEX",
+		Long: `Print the CycloneDX 1.6 SBOM of this vigil binary, built from its embedded build information: the
+main module, every linked module with its version and go.sum hash, and the Go standard library.
+
+With --vex FORMAT (openvex, cyclonedx or csaf), print instead Vigil's own VEX statements about
+the advisories that match its modules and that do not affect it, for the module versions this
+binary links. Scan the SBOM with them:
+
+  vigil sbom self > vigil.cdx.json
+  vigil sbom self --vex openvex > vigil.openvex.json
+  vigil scan vigil.cdx.json --db vulns.db --vex vigil.openvex.json`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if vexFormat != "" && !slices.Contains(vex.FormatNames, vexFormat) {
+				return usagef("--vex %q: expected one of %s", vexFormat, strings.Join(vex.FormatNames, ", "))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if vexFormat != "" {
+				doc, err := selfVEX()
+				if err != nil {
+					return err
+				}
+				data, err := vex.Encode(doc, vexFormat, vex.Options{Author: "Vigil project", Tool: "vigil " + Version})
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(data)
+				return err
+			}
 			bom, err := selfSBOM(time.Now())
 			if err != nil {
 				return err
@@ -28,6 +60,17 @@ func (e *env) sbomSelfCmd() *cobra.Command {
 			return enc.EncodeVersion(bom, cdx.SpecVersion1_6)
 		},
 	}
+	cmd.Flags().StringVar(&vexFormat, "vex", "", "print Vigil's own VEX statements in this format (openvex, cyclonedx, csaf) instead of the SBOM")
+	return cmd
+}
+
+// selfRoot is the package URL and version of the main module.
+func selfRoot(info *debug.BuildInfo) (string, string) {
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = Version
+	}
+	return "pkg:golang/" + info.Main.Path + "@" + v, v
 }
 
 // selfSBOM builds the SBOM of the running binary from runtime/debug build information: the main
@@ -37,11 +80,7 @@ func selfSBOM(now time.Time) (*cdx.BOM, error) {
 	if !ok {
 		return nil, errors.New("this binary carries no build information (was it built with -buildvcs=false and stripped?)")
 	}
-	mainVersion := info.Main.Version
-	if mainVersion == "" || mainVersion == "(devel)" {
-		mainVersion = Version
-	}
-	root := "pkg:golang/" + info.Main.Path + "@" + mainVersion
+	root, mainVersion := selfRoot(info)
 	bom := cdx.NewBOM()
 	bom.SerialNumber = ""
 	bom.Metadata = &cdx.Metadata{
