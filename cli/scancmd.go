@@ -119,6 +119,9 @@ type scanSummary struct {
 	Packages    int `json:"packages"`
 	Duplicates  int `json:"duplicates"`
 	Unmatchable int `json:"unmatchable"`
+	// HiddenByVEX counts the findings left out because the --vex document judged them
+	// not_affected or fixed.
+	HiddenByVEX int `json:"hidden_by_vex,omitempty"`
 }
 
 func (e *env) scanCmd() *cobra.Command {
@@ -184,7 +187,7 @@ rating; kev: known exploited; any: any finding, including those without a score)
 				SBOM:     scanSBOM{Format: doc.Format, SpecVersion: doc.SpecVersion, Components: len(doc.Components), File: args[0], Name: doc.Name, Version: doc.Version},
 				Findings: res.Findings,
 				Summary: scanSummary{Findings: len(res.Findings), ByRating: map[string]int{}, Packages: res.Packages,
-					Duplicates: res.Duplicates, Unmatchable: res.Unmatchable},
+					Duplicates: res.Duplicates, Unmatchable: res.Unmatchable, HiddenByVEX: hidden},
 			}
 			for _, f := range res.Findings {
 				out.Summary.ByRating[f.Severity.Rating]++
@@ -246,8 +249,16 @@ func failing(fs []vuln.Finding, level string) int {
 }
 
 func writeScanTable(w io.Writer, d scanDoc) error {
+	hidden := ""
+	if d.Summary.HiddenByVEX > 0 {
+		hidden = fmt.Sprintf(" Hidden by the VEX document (not_affected or fixed): %d.", d.Summary.HiddenByVEX)
+	}
 	if len(d.Findings) == 0 {
-		_, err := fmt.Fprintf(w, "No known vulnerabilities in %d components (%s %s).\n", d.SBOM.Components, d.SBOM.Format, d.SBOM.SpecVersion)
+		msg := "No known vulnerabilities"
+		if d.Summary.HiddenByVEX > 0 {
+			msg = "No open vulnerabilities"
+		}
+		_, err := fmt.Fprintf(w, "%s in %d components (%s %s).%s\n", msg, d.SBOM.Components, d.SBOM.Format, d.SBOM.SpecVersion, hidden)
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -285,7 +296,7 @@ func writeScanTable(w io.Writer, d scanDoc) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, r))
 		}
 	}
-	_, err := fmt.Fprintf(w, "\n%d findings (%s); %d known exploited.\n", d.Summary.Findings, strings.Join(parts, ", "), d.Summary.KnownExploited)
+	_, err := fmt.Fprintf(w, "\n%d findings (%s); %d known exploited.%s\n", d.Summary.Findings, strings.Join(parts, ", "), d.Summary.KnownExploited, hidden)
 	return err
 }
 

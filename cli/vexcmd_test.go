@@ -198,8 +198,11 @@ func TestPortfolioCLI(t *testing.T) {
 				r = p.run(t, "scan", testSBOM, "--vex", file, "--format", "json")
 				var out scanOut
 				if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || len(out.Findings) != 1 || out.Findings[0].Advisory != "VIGIL-TEST-0001" ||
-					!strings.Contains(r.stderr, "1 findings hidden (not_affected or fixed in") {
+					!strings.Contains(r.stderr, "1 findings hidden (not_affected or fixed in") || !strings.Contains(r.stdout, `"hidden_by_vex": 1`) {
 					t.Errorf("scan --vex %s: %d %s %s", format, r.code, r.stdout, r.stderr)
+				}
+				if r = p.run(t, "scan", testSBOM, "--vex", file); r.code != 0 || !strings.Contains(r.stdout, "Hidden by the VEX document (not_affected or fixed): 1.") {
+					t.Errorf("scan --vex %s, table: %d %s", format, r.code, r.stdout)
 				}
 			}
 			if r := p.run(t, "scan", testSBOM, "--vex", "testdata/vuln/osv/VIGIL-TEST-0001.json"); r.code != 2 || !strings.Contains(r.stderr, "--vex: testdata/vuln/osv/VIGIL-TEST-0001.json: neither OpenVEX") {
