@@ -3,9 +3,12 @@ package vuln
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"errors"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,6 +209,59 @@ func TestLimitsRefuseBombs(t *testing.T) {
 	src, _ := Detect(p)
 	if err := ReadOSV(cctx, src, ReadOptions{}, func(*Advisory) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled read: %v", err)
+	}
+}
+
+// TestZipHeadersThatLie: entries are read compressed and inflated by Vigil, which checks what
+// archive/zip would: a size or CRC-32 that does not match the data is refused, naming the entry.
+// A good entry's stored compressed bytes inflate back to the record.
+func TestZipHeadersThatLie(t *testing.T) {
+	rec := []byte(`{"id":"GO-2099-0001","modified":"2024-01-01T00:00:00Z","summary":"` + strings.Repeat("x", 300) + `"}`)
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestCompression)
+	fw.Write(rec)
+	fw.Close()
+	write := func(name string, crc uint32, size uint64) string {
+		path := filepath.Join(t.TempDir(), name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := zip.NewWriter(f)
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: "GO-2099-0001.json", Method: zip.Deflate, CRC32: crc,
+			CompressedSize64: uint64(comp.Len()), UncompressedSize64: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(comp.Bytes())
+		if err := errors.Join(zw.Close(), f.Close()); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := crc32.ChecksumIEEE(rec)
+	recs, err := readAll(t, write("good.zip", good, uint64(len(rec))), ReadOptions{})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("good zip: %v %v", recs, err)
+	}
+	a := recs[0]
+	inflated, err := io.ReadAll(flate.NewReader(bytes.NewReader(a.RawDeflate)))
+	if err != nil || !bytes.Equal(inflated, rec) || !bytes.Equal(a.RawDeflate, comp.Bytes()) {
+		t.Errorf("stored compressed record: %d bytes, inflates to %q (%v)", len(a.RawDeflate), inflated, err)
+	}
+	for name, c := range map[string]struct {
+		crc  uint32
+		size uint64
+		want string
+	}{
+		"crc.zip":   {good ^ 1, uint64(len(rec)), "checksum error"},
+		"short.zip": {good, uint64(len(rec)) - 10, "but the zip says"},
+		"long.zip":  {good, uint64(len(rec)) + 10, "but the zip says"},
+	} {
+		_, err := readAll(t, write(name, c.crc, c.size), ReadOptions{})
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), name+"!GO-2099-0001.json") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
