@@ -16,6 +16,7 @@ func TestParseLenientReadsTheSameComponents(t *testing.T) {
 		"testdata/pump.spdx.json",
 		"../../shared/data/sboms/generated/telegraf-v1.20.0-gomod-syft.cdx.json",
 		"../../shared/data/sboms/generated/prometheus-d15adb9-syft.cdx.json",
+		"../../shared/data/sboms/generated/prometheus-d15adb9-syft.spdx.json",
 		"../../shared/data/sboms/medical/sbom-completeness-case-study-extended.sbom.json",
 	}
 	for _, f := range files {
