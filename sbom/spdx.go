@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -25,7 +26,16 @@ func parseSPDXJSON(name string, data []byte, spdxVersion any) (*Document, error)
 		return nil, &yamlfile.Error{File: name, Line: jsonLine(data, []string{"spdxVersion"}), Field: "spdxVersion",
 			Msg: fmt.Sprintf("is %s; expected \"SPDX-2.2\" or \"SPDX-2.3\"", describeJSON(spdxVersion))}
 	}
-	doc, err := spdxjson.Read(bytes.NewReader(data))
+	var doc *spdx.Document
+	var err error
+	if v == "SPDX-2.3" {
+		// The 2.3 model is the one Vigil reads: decode into it directly. spdxjson.Read would
+		// decode the whole document once more into a map first, only to find its version.
+		doc = new(spdx.Document)
+		err = json.Unmarshal(data, doc)
+	} else {
+		doc, err = spdxjson.Read(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, spdxError(name, data, err)
 	}
