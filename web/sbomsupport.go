@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,13 @@ func (s *Server) setComponentSupport(w http.ResponseWriter, r *http.Request) err
 	ch := store.ComponentSupport{Support: field("support"), EndOfSupport: field("end_of_support"), Note: field("note")}
 	refs := r.PostForm["ref"]
 	back := fmt.Sprintf("/sboms/%d", b.ID)
+	// Come back to the page of the table the form was on, with its filters.
+	if view, err := url.ParseQuery(r.PostFormValue("view")); err == nil {
+		page, _ := strconv.Atoi(view.Get("page"))
+		if q := sbomViewQuery(strings.TrimSpace(view.Get("q")), view.Get("gap"), page); q != "" {
+			back += "?" + q
+		}
+	}
 	anchor := ""
 	if n, err := strconv.Atoi(r.PostFormValue("row")); err == nil && n >= 0 && !bulk {
 		anchor = fmt.Sprintf("c-%d", n)

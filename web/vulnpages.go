@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -175,8 +176,43 @@ type sbomPage struct {
 	Unmatched  int
 	Levels     []string
 	Suppliers  []supplierCount
-	Editable   int            // components whose support can be set (all but the primary one)
-	RowOf      map[string]int // component ref -> row index, for links to rows
+	Editable   int               // components whose support can be set (all but the primary one)
+	RowLink    map[string]string // component ref -> link to its row (page and anchor)
+
+	// The component table is paged and can be filtered: Query and Gap are the filters, Total
+	// the SBOM's components, Matching those that pass the filters, Page of Pages the page shown.
+	Query, Gap       string
+	Total, Matching  int
+	Page, Pages      int
+	First, Last      int    // 1-based positions of the rows shown among the matching ones
+	PrevURL, NextURL string // "" at the ends
+	ViewQuery        string // the filters and page, for the row forms to come back to
+	Gaps             []gapFilter
+}
+
+type gapFilter struct{ Value, Label string }
+
+// sbomGapFilters are the component table's "missing" filters.
+var sbomGapFilters = []gapFilter{{"", "any component"}, {"support", "no level of support"}, {"eos", "no end-of-support date"}, {"id", "no package URL or CPE"}}
+
+// sbomRowsPerPage is the size of a page of the SBOM page's component table: a generated SBOM
+// lists thousands of components, each row a form for editors.
+const sbomRowsPerPage = 100
+
+// sbomView is the view of the component table a request asks for (?q=, ?gap=, ?page=), as
+// a query string, keeping only those keys.
+func sbomViewQuery(q, gap string, page int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if gap != "" {
+		v.Set("gap", gap)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return v.Encode()
 }
 
 // componentRow is one row of the SBOM page's component table: the stored component with its
@@ -211,7 +247,9 @@ func (s *Server) sbomDoc(r *http.Request, b store.SBOM) (*sbom.Document, *sbom.S
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	doc, err := sbom.Parse(b.Filename, data)
+	// The file was validated when it was imported; the lenient reader reads the same document
+	// without the schema validation, which is most of the time on a large SBOM.
+	doc, err := sbom.ParseLenient(b.Filename, data)
 	if err != nil {
 		return nil, nil, nil, errStatus(http.StatusUnprocessableEntity, "%s", err.Error())
 	}
@@ -266,7 +304,6 @@ func (s *Server) renderSBOMWith(w http.ResponseWriter, r *http.Request, status i
 		for i, c := range p.Components {
 			byRef[c.Ref] = i
 		}
-		p.RowOf = byRef
 		if i, ok := byRef[errRef]; ok && errRef != "" {
 			p.ErrorRow = i
 		}
@@ -292,8 +329,70 @@ func (s *Server) renderSBOMWith(w http.ResponseWriter, r *http.Request, status i
 		slices.SortFunc(p.Suppliers, func(a, b supplierCount) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 		p.Report = sbom.Check(doc, sbom.CheckOptions{Now: s.now()})
 		p.Worst = p.Report.Component[:min(len(p.Report.Component), 25)]
+		p.RowLink = make(map[string]string, len(byRef))
+		for ref, i := range byRef {
+			p.RowLink[ref] = fmt.Sprintf("?%s#c-%d", sbomViewQuery("", "", i/sbomRowsPerPage+1), i)
+		}
 	}
+	p.pageComponents(r)
 	return s.render(w, status, "sbom", p)
+}
+
+// pageComponents filters the component table by the request's q and gap and keeps one page of
+// it: the page asked for, else the one with the row a refused form was for.
+func (p *sbomPage) pageComponents(r *http.Request) {
+	p.Gaps = sbomGapFilters
+	p.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+	p.Gap = r.URL.Query().Get("gap")
+	if !slices.ContainsFunc(sbomGapFilters, func(g gapFilter) bool { return g.Value == p.Gap }) {
+		p.Gap = ""
+	}
+	q := strings.ToLower(p.Query)
+	p.Total = len(p.Components)
+	rows := p.Components[:0:0]
+	for _, c := range p.Components {
+		if q != "" && !strings.Contains(strings.ToLower(c.Name+" "+c.Version+" "+c.PURL+" "+c.Supplier), q) {
+			continue
+		}
+		switch p.Gap {
+		case "support":
+			if c.Primary || c.Support != "" {
+				continue
+			}
+		case "eos":
+			if c.Primary || c.EndOfSupport != "" {
+				continue
+			}
+		case "id":
+			if c.PURL != "" {
+				continue
+			}
+		}
+		rows = append(rows, c)
+	}
+	p.Matching = len(rows)
+	p.Pages = max(1, (len(rows)+sbomRowsPerPage-1)/sbomRowsPerPage)
+	p.Page = 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n >= 1 {
+		p.Page = min(n, p.Pages)
+	} else if p.ErrorRow >= 0 {
+		for i, c := range rows {
+			if c.Index == p.ErrorRow {
+				p.Page = i/sbomRowsPerPage + 1
+			}
+		}
+	}
+	start := (p.Page - 1) * sbomRowsPerPage
+	end := min(start+sbomRowsPerPage, len(rows))
+	p.Components = rows[start:end]
+	p.First, p.Last = start+1, end
+	if p.Page > 1 {
+		p.PrevURL = "?" + sbomViewQuery(p.Query, p.Gap, p.Page-1) + "#components"
+	}
+	if p.Page < p.Pages {
+		p.NextURL = "?" + sbomViewQuery(p.Query, p.Gap, p.Page+1) + "#components"
+	}
+	p.ViewQuery = sbomViewQuery(p.Query, p.Gap, p.Page)
 }
 
 // uploadSupport stores a support sidecar for an SBOM: the way to record level of support and
