@@ -33,7 +33,14 @@ type findingsPage struct {
 	Error          string
 	Counts         map[string]int
 	Total          int
+	// Findings are shown 100 at a time: Matching pass the filters, First–Last of them are shown
+	// on Page of Pages. BackQuery (filters and page) brings a triage form back to this view.
+	Matching, First, Last, Page, Pages int
+	PrevURL, NextURL, BackQuery        string
 }
+
+// findingsPerPage is the size of a page of the findings table, whose rows carry triage forms.
+const findingsPerPage = 100
 
 var ratings = []string{"critical", "high", "medium", "low", "none", "unknown"}
 
@@ -73,6 +80,35 @@ func (s *Server) renderFindings(w http.ResponseWriter, r *http.Request, status i
 		}
 		p.Findings = append(p.Findings, f)
 	}
+	p.Matching = len(p.Findings)
+	p.Pages = max(1, (p.Matching+findingsPerPage-1)/findingsPerPage)
+	p.Page = 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n >= 1 {
+		p.Page = min(n, p.Pages)
+	}
+	start := (p.Page - 1) * findingsPerPage
+	end := min(start+findingsPerPage, p.Matching)
+	p.Findings = p.Findings[start:end]
+	p.First, p.Last = start+1, end
+	view := func(page int) string {
+		v := url.Values{}
+		for _, k := range []string{"rating", "status", "kev"} {
+			if x := q.Get(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		return v.Encode()
+	}
+	if p.Page > 1 {
+		p.PrevURL = "?" + view(p.Page-1) + "#findings"
+	}
+	if p.Page < p.Pages {
+		p.NextURL = "?" + view(p.Page+1) + "#findings"
+	}
+	p.BackQuery = view(p.Page)
 	return s.render(w, status, "findings", p)
 }
 

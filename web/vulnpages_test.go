@@ -39,7 +39,10 @@ func TestVulnerabilityPages(t *testing.T) {
 		t.Fatalf("SBOM upload: %d %s %s", r.status, r.header.Get("Location"), trim(r.body))
 	}
 	page := editor.get(fmt.Sprintf("/versions/%d/findings", v.ID))
-	if page.status != 200 || !strings.Contains(page.body, "140 open finding(s)") || !strings.Contains(page.body, "GO-2022-0969") {
+	page2 := editor.get(fmt.Sprintf("/versions/%d/findings?page=2", v.ID))
+	if page.status != 200 || !strings.Contains(page.body, "140 open finding(s)") || !strings.Contains(page.body+page2.body, "GO-2022-0969") ||
+		!strings.Contains(page.body, "page 1 of 2") || !strings.Contains(page.body, "showing 1–100") || !strings.Contains(page2.body, "showing 101–140") ||
+		strings.Count(page.body, `name="back_query" value="page=2"`) != 0 || strings.Count(page2.body, `name="back_query" value="page=2"`) != 40 {
 		t.Fatalf("findings page: %d %s", page.status, trim(page.body))
 	}
 	// A bad SBOM is refused with its reason, and nothing changes.
