@@ -95,3 +95,35 @@ func TestSBOMComponentPaging(t *testing.T) {
 		t.Errorf("gap=support after one save: want %d matches", total-2)
 	}
 }
+
+// TestNewFindingsBounded: the portfolio's new-findings table shows the newest 200 and says how
+// many there are, with the link to all of them.
+func TestNewFindingsBounded(t *testing.T) {
+	h := vulnHarness(t)
+	ctx := context.Background()
+	vs, err := h.st.ListAllDeviceVersions(ctx)
+	if err != nil || len(vs) < 2 {
+		t.Fatalf("the harness has %d versions: %v", len(vs), err)
+	}
+	data, err := os.ReadFile(telegrafSBOM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, v := range vs[:2] {
+		res, err := portfolio.ImportSBOM(ctx, h.st, "test", v.ID, "firmware", "telegraf.cdx.json", data, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(res.Findings.New)
+	}
+	if total <= newFindingsShown {
+		t.Fatalf("%d new findings; the test needs more than %d", total, newFindingsShown)
+	}
+	p := h.login(auth.Viewer).get("/vulnerabilities")
+	rows := strings.Count(p.body, `<tr><td>`) // one per new finding (the impact table is not shown)
+	if p.status != 200 || rows != newFindingsShown || !strings.Contains(p.body, fmt.Sprintf("· %d in 2 device version(s) · the newest %d shown", total, newFindingsShown)) ||
+		!strings.Contains(p.body, "/api/v1/findings/new?since=") {
+		t.Errorf("vulnerabilities page: %d, %d rows for %d new findings", p.status, rows, total)
+	}
+}

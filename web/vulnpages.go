@@ -477,12 +477,17 @@ func (s *Server) supportTemplate(w http.ResponseWriter, r *http.Request) error {
 type vulnsPage struct {
 	Base
 	Since    string
-	New      []store.Finding
+	New      []store.Finding // the newest newFindingsShown of NewTotal
+	NewTotal int
 	Query    string
 	Impact   *store.Impact
 	Error    string
 	Versions int
 }
+
+// newFindingsShown bounds the new-findings table: the first import of advisories into a large
+// portfolio makes every finding new. The API lists them all.
+const newFindingsShown = 200
 
 func (s *Server) vulnerabilitiesView(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -502,7 +507,7 @@ func (s *Server) vulnerabilitiesView(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	p.New = nf
+	p.New, p.NewTotal = nf[:min(len(nf), newFindingsShown)], len(nf)
 	seen := map[int64]bool{}
 	for _, f := range nf {
 		seen[f.DeviceVersionID] = true
