@@ -17,6 +17,8 @@ func TestParseLenientReadsTheSameComponents(t *testing.T) {
 		"../../shared/data/sboms/generated/telegraf-v1.20.0-gomod-syft.cdx.json",
 		"../../shared/data/sboms/generated/prometheus-d15adb9-syft.cdx.json",
 		"../../shared/data/sboms/generated/prometheus-d15adb9-syft.spdx.json",
+		"../../shared/data/sboms/spdx/spdx-spec-2.3/SPDXJSONExample-v2.3.spdx.json",
+		"../../shared/data/sboms/spdx/spdx-spec-2.2/SPDXJSONExample-v2.2.spdx.json",
 		"../../shared/data/sboms/medical/sbom-completeness-case-study-extended.sbom.json",
 	}
 	for _, f := range files {
@@ -43,9 +45,17 @@ func TestParseLenientReadsTheSameComponents(t *testing.T) {
 		if want, got := inventoryOf(strict), inventoryOf(inv); !reflect.DeepEqual(want, got) {
 			t.Errorf("%s: inventory parse differs (%d vs %d components)", filepath.Base(f), len(strict.Components), len(inv.Components))
 		}
-		if strings.Contains(f, "prometheus") && len(inv.Components) > 0 && (len(inv.Components[1].Hashes) > 0 || inv.Components[1].Licenses != nil) {
-			t.Errorf("%s: the inventory parse read hashes or licences: %+v", f, inv.Components[1])
+		// The inventory readers skip hashes and licences: a file whose full read has some shows
+		// that the fast path, not the fallback to the full reader, produced the inventory.
+		full, read := 0, 0
+		for i := range strict.Components {
+			full += len(strict.Components[i].Hashes) + len(strict.Components[i].Licenses)
+			read += len(inv.Components[i].Hashes) + len(inv.Components[i].Licenses)
 		}
+		if (strict.Encoding == EncodingJSON) && full > 0 && read > 0 {
+			t.Errorf("%s: the inventory parse read %d hashes and licences (the full read %d): it fell back to the full reader", f, read, full)
+		}
+		t.Logf("%s: %d components; hashes and licences: full read %d, inventory %d", filepath.Base(f), len(inv.Components), full, read)
 	}
 	for _, bad := range []string{`{"bomFormat":"CycloneDX","specVersion":"1.1"}`, `{"hello":1}`, `[1,2]`, strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
 		if _, err := ParseLenient("bad.json", []byte(bad)); err == nil {

@@ -202,11 +202,29 @@ func parseJSONLenient(name string, data []byte, inventory bool) (*Document, erro
 		opts = inventoryOpts()
 	}
 	err := jsonv2.Unmarshal(data, &top, opts)
-	if err == nil && top.BOMFormat == "" && top.SPDXVersion != nil {
+	spdxVersion := top.SPDXVersion
+	if err != nil {
+		// An SPDX document can fail the CycloneDX decode (its annotations have another shape):
+		// look for its version alone.
+		var peek struct {
+			SPDXVersion json.RawMessage `json:"spdxVersion"`
+		}
+		if jsonv2.Unmarshal(data, &peek, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)) == nil && peek.SPDXVersion != nil {
+			spdxVersion, err = peek.SPDXVersion, nil
+			top.BOMFormat = ""
+		}
+	}
+	if err == nil && top.BOMFormat == "" && spdxVersion != nil {
 		// SPDX JSON: straight to its reader, without the generic decode that the validating path
 		// makes for the CycloneDX schema (a quarter of the time on a large SPDX file).
 		var v any
-		_ = json.Unmarshal(top.SPDXVersion, &v)
+		_ = json.Unmarshal(spdxVersion, &v)
+		if s, ok := v.(string); ok && inventory && (s == "SPDX-2.2" || s == "SPDX-2.3") {
+			if doc, err := parseSPDXInventory(name, data, spdxVersions[s]); err == nil {
+				return doc, nil
+			}
+			// Anything the inventory read cannot take goes to the full reader and its messages.
+		}
 		return parseSPDXJSON(name, data, v)
 	}
 	if err != nil || top.BOMFormat == "" || top.SPDXVersion != nil {
