@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"os"
@@ -10,78 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/vigil-med/vigil/internal/filestate"
 	"github.com/vigil-med/vigil/store"
 )
-
-// dbState is what a read-only command must leave as it was: the database file's bytes and
-// mtime, the names in its directory (no -wal or -shm may appear) and the directory's mtime
-// (which a -wal or -shm created and removed again changes). Tests run as root, whom file
-// permissions do not stop, so this is how they see a write.
-type dbState struct {
-	sum             [32]byte
-	mtime, dirMtime time.Time
-	names           []string
-}
-
-func dbStateOf(t *testing.T, path string) dbState {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	di, err := os.Stat(filepath.Dir(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dbState{sha256.Sum256(data), fi.ModTime(), di.ModTime(), dirNames(t, filepath.Dir(path))}
-}
-
-func dirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-func (got dbState) check(t *testing.T, want dbState, what string) {
-	t.Helper()
-	if got.sum != want.sum {
-		t.Errorf("%s changed the database file's content", what)
-	}
-	if !got.mtime.Equal(want.mtime) {
-		t.Errorf("%s changed the database file's mtime from %v to %v", what, want.mtime, got.mtime)
-	}
-	if !slices.Equal(got.names, want.names) {
-		t.Errorf("%s: the directory held %v, now %v", what, want.names, got.names)
-	} else if !got.dirMtime.Equal(want.dirMtime) {
-		t.Errorf("%s: files were created or removed in the database's directory (its mtime changed)", what)
-	}
-}
-
-// agePath sets the mtime of path and of its directory in the past, so that a change shows.
-func agePath(t *testing.T, path string) {
-	t.Helper()
-	old := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
-	for _, p := range []string{path, filepath.Dir(path)} {
-		if err := os.Chtimes(p, old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // shippedDB imports the test feeds into a database, then copies it (checkpointed: the import
 // closed it) into a directory of its own without -wal/-shm, read-only, with an old mtime: a
@@ -107,7 +40,7 @@ func shippedDB(t *testing.T) string {
 	for _, sfx := range []string{"-wal", "-shm"} {
 		os.Remove(path + sfx)
 	}
-	agePath(t, path)
+	filestate.Age(t, path)
 	if err := os.Chmod(dir, 0o555); err != nil {
 		t.Fatal(err)
 	}
@@ -119,15 +52,15 @@ func shippedDB(t *testing.T) string {
 // database without writing a byte or creating -wal/-shm files.
 func TestScanReadOnlyLeavesDatabaseUnchanged(t *testing.T) {
 	db := shippedDB(t)
-	before := dbStateOf(t, db)
-	if len(before.names) != 1 {
-		t.Fatalf("the shipped database's directory holds %v", before.names)
+	before := filestate.Of(t, db)
+	if len(before.Names()) != 1 {
+		t.Fatalf("the shipped database's directory holds %v", before.Names())
 	}
 	out := scanJSON(t, testSBOM, "--db", db)
 	if len(out.Findings) != 2 || !out.Findings[1].KnownExploited {
 		t.Errorf("findings %+v", out.Findings)
 	}
-	dbStateOf(t, db).check(t, before, "scan --format json")
+	filestate.Of(t, db).Check(t, before, "scan --format json")
 	for _, args := range [][]string{
 		{"scan", testSBOM, "--db", db, "--fail-on", "kev"},
 		{"scan", testSBOM, "--db", db, "--format", "sarif"},
@@ -143,7 +76,7 @@ func TestScanReadOnlyLeavesDatabaseUnchanged(t *testing.T) {
 		if r.code != want || r.stdout == "" {
 			t.Errorf("%v: exit %d, want %d: %s", args, r.code, want, r.stderr)
 		}
-		dbStateOf(t, db).check(t, before, strings.Join(args[:2], " "))
+		filestate.Of(t, db).Check(t, before, strings.Join(args[:2], " "))
 	}
 }
 
@@ -168,7 +101,7 @@ func TestScanMissingDatabaseExit2(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 naming %s", c.args, r.code, r.stdout, r.stderr, c.name)
 		}
 	}
-	if names := dirNames(t, dir); len(names) != 0 {
+	if names, _ := os.ReadDir(dir); len(names) != 0 {
 		t.Errorf("read-only commands created %v", names)
 	}
 }
@@ -202,8 +135,8 @@ func TestScanRefusesOtherSchema(t *testing.T) {
 	if latest <= 3 {
 		t.Fatalf("latest schema %d", latest)
 	}
-	agePath(t, old)
-	before := dbStateOf(t, old)
+	filestate.Age(t, old)
+	before := filestate.Of(t, old)
 	for _, args := range [][]string{{"scan", testSBOM, "--db", old}, {"vulndb", "stats", "--db", old}} {
 		r := vigil(t, args...)
 		if r.code != ExitBadUse || r.stdout != "" {
@@ -214,7 +147,7 @@ func TestScanRefusesOtherSchema(t *testing.T) {
 				t.Errorf("%v: message lacks %q: %s", args, want, r.stderr)
 			}
 		}
-		dbStateOf(t, old).check(t, before, args[0]+" of an old schema")
+		filestate.Of(t, old).Check(t, before, args[0]+" of an old schema")
 	}
 	// What the message says to do works.
 	if r := vigil(t, "vulndb", "import", testOSVDir, "--db", old); r.code != 0 {
@@ -234,13 +167,13 @@ func TestScanRefusesOtherSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	agePath(t, newer)
-	before = dbStateOf(t, newer)
+	filestate.Age(t, newer)
+	before = filestate.Of(t, newer)
 	r := vigil(t, "scan", testSBOM, "--db", newer)
 	if r.code != ExitBadUse || !strings.Contains(r.stderr, fmt.Sprintf("version %d, newer than", latest+1)) || !strings.Contains(r.stderr, "upgrade vigil") {
 		t.Errorf("newer schema: exit %d: %s", r.code, r.stderr)
 	}
-	dbStateOf(t, newer).check(t, before, "scan of a newer schema")
+	filestate.Of(t, newer).Check(t, before, "scan of a newer schema")
 
 	// An empty file, and a file that is not a database.
 	for name, body := range map[string]string{"empty.db": "", "junk.db": strings.Repeat("not a database ", 400)} {
@@ -249,8 +182,8 @@ func TestScanRefusesOtherSchema(t *testing.T) {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		agePath(t, p)
-		before := dbStateOf(t, p)
+		filestate.Age(t, p)
+		before := filestate.Of(t, p)
 		r := vigil(t, "scan", testSBOM, "--db", p)
 		want := "not a vigil vulnerability database"
 		if body != "" {
@@ -259,7 +192,7 @@ func TestScanRefusesOtherSchema(t *testing.T) {
 		if r.code != ExitBadUse || !strings.Contains(r.stderr, p) || !strings.Contains(r.stderr, want) {
 			t.Errorf("%s: exit %d: %s", name, r.code, r.stderr)
 		}
-		dbStateOf(t, p).check(t, before, "scan of "+name)
+		filestate.Of(t, p).Check(t, before, "scan of "+name)
 	}
 }
 
@@ -270,13 +203,13 @@ func TestImpactReadOnly(t *testing.T) {
 		t.Fatalf("import: %s", r.stderr)
 	}
 	db := filepath.Join(data, "vigil.db")
-	agePath(t, db)
-	before := dbStateOf(t, db)
+	filestate.Age(t, db)
+	before := filestate.Of(t, db)
 	r := vigil(t, "impact", "VIGIL-TEST-0001", "--data", data)
 	if r.code != 0 || !strings.Contains(r.stdout, "No stored device version is affected.") {
 		t.Errorf("impact exit %d: %s %s", r.code, r.stdout, r.stderr)
 	}
-	dbStateOf(t, db).check(t, before, "impact")
+	filestate.Of(t, db).Check(t, before, "impact")
 }
 
 // withSQL runs fn on the SQLite file path opened directly (read-write) and closes it.

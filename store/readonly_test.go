@@ -2,55 +2,17 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigil-med/vigil/internal/filestate"
 	"time"
 )
-
-// fileState is what a read-only open must leave as it was: the bytes and mtime of the database
-// file, the names in its directory (no -wal, -shm or -journal appears) and the directory's mtime
-// (which files created and removed again change).
-type fileState struct {
-	sum             [32]byte
-	mtime, dirMtime time.Time
-	names           []string
-}
-
-func stateOf(t testing.TB, path string) fileState {
-	t.Helper()
-	data := must[[]byte](t)(os.ReadFile(path))
-	fi := must[os.FileInfo](t)(os.Stat(path))
-	di := must[os.FileInfo](t)(os.Stat(filepath.Dir(path)))
-	ents := must[[]os.DirEntry](t)(os.ReadDir(filepath.Dir(path)))
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return fileState{sha256.Sum256(data), fi.ModTime(), di.ModTime(), names}
-}
-
-// check compares got (the state now) with want (the state before).
-func (got fileState) check(t testing.TB, want fileState, what string) {
-	t.Helper()
-	if got.sum != want.sum {
-		t.Errorf("%s: the database file's content changed", what)
-	}
-	if !got.mtime.Equal(want.mtime) {
-		t.Errorf("%s: the database file's mtime changed from %v to %v", what, want.mtime, got.mtime)
-	}
-	if !slices.Equal(got.names, want.names) {
-		t.Errorf("%s: the directory held %v, now %v", what, want.names, got.names)
-	} else if !got.dirMtime.Equal(want.dirMtime) {
-		t.Errorf("%s: files were created or removed in the directory (its mtime changed)", what)
-	}
-}
 
 // makeSQLite creates a migrated database file with one product and closes it: afterwards it has
 // no -wal or -shm file, as a database shipped or copied after `vigil vulndb import` has not.
@@ -63,20 +25,12 @@ func makeSQLite(t testing.TB, path string) {
 	_, err = s.CreateProduct(ctx, ActorSystem, Product{Name: "Pump"})
 	noErr(t, err)
 	noErr(t, s.Close())
-	agePath(t, path)
+	filestate.Age(t, path)
 	for _, sfx := range []string{"-wal", "-shm"} {
 		if _, err := os.Stat(path + sfx); err == nil {
 			t.Fatalf("%s%s left after close", path, sfx)
 		}
 	}
-}
-
-// agePath sets the mtime of path and of its directory in the past, so that a change shows.
-func agePath(t testing.TB, path string) {
-	t.Helper()
-	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-	noErr(t, os.Chtimes(path, old, old))
-	noErr(t, os.Chtimes(filepath.Dir(path), old, old))
 }
 
 func openRO(t testing.TB, path string) *Store {
@@ -89,7 +43,7 @@ func openRO(t testing.TB, path string) *Store {
 func TestReadOnlyRefusesWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vulns.db")
 	makeSQLite(t, path)
-	before := stateOf(t, path)
+	before := filestate.Of(t, path)
 
 	s := openRO(t, path)
 	if !s.ReadOnly() || !s.immutable {
@@ -116,7 +70,7 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	_, err = s.rdb.ExecContext(ctx, "DELETE FROM products")
 	wantErr(t, mapErr(err), ErrReadOnly, "raw DELETE")
 	noErr(t, s.Close())
-	stateOf(t, path).check(t, before, "after reading")
+	filestate.Of(t, path).Check(t, before, "after reading")
 	if n := len(must[[]Product](t)(must[*Store](t)(Open(ctx, Config{SQLiteFile: path})).ListProducts(ctx))); n != 1 {
 		t.Errorf("%d products after the refused writes", n)
 	}
@@ -183,8 +137,8 @@ func TestReadOnlyOldSchema(t *testing.T) {
 	_, err = prov.UpTo(ctx, 3)
 	noErr(t, err)
 	noErr(t, s.Close())
-	agePath(t, path)
-	before := stateOf(t, path)
+	filestate.Age(t, path)
+	before := filestate.Of(t, path)
 
 	r := openRO(t, path)
 	err = r.CheckSchema(ctx)
@@ -197,7 +151,7 @@ func TestReadOnlyOldSchema(t *testing.T) {
 		t.Error("Migrate succeeded on a read-only store")
 	}
 	noErr(t, r.Close())
-	stateOf(t, path).check(t, before, "after CheckSchema and Migrate")
+	filestate.Of(t, path).Check(t, before, "after CheckSchema and Migrate")
 }
 
 // TestReadOnlyPostgresErrorsRedacted: the read-only path parses the URL itself; its errors must

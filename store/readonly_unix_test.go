@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/vigil-med/vigil/internal/filestate"
 )
 
 // TestReadOnlyUnwritableDirectory opens databases in a directory the process cannot write, as on
@@ -88,7 +90,7 @@ func checkUnwritable(t *testing.T, dir string) {
 		fail      string
 	}{{"clean", true, ""}, {"emptywal", true, ""}, {"fullwal", false, "-wal holds changes"}} {
 		path := filepath.Join(dir, c.name, "v.db")
-		before := stateOf(t, path)
+		before := filestate.Of(t, path)
 		s, err := Open(ctx, Config{SQLiteFile: path, ReadOnly: true})
 		if c.fail != "" {
 			if err == nil || !strings.Contains(err.Error(), c.fail) {
@@ -108,6 +110,6 @@ func checkUnwritable(t *testing.T, dir string) {
 			}
 			noErr(t, s.Close())
 		}
-		stateOf(t, path).check(t, before, c.name)
+		filestate.Of(t, path).Check(t, before, c.name)
 	}
 }
